@@ -1,0 +1,1 @@
+"""Computation and I/O of Compress & Compare. Pure Python: never imports dash."""
