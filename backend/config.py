@@ -1,0 +1,174 @@
+"""Typed schema of ``experiments.yaml`` and of models files (ours and the reference's JSON).
+
+The schema is the contract editors complete against (``python app.py --print-schema``). Input
+quirks of the reference files are normalised *before* validation (see ``normalise_document``)
+so the typed models stay strict and a typo in our own format is still caught.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+
+Scalar = StrictBool | StrictInt | StrictFloat | StrictStr
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class MetricSpec(_Strict):
+    """A metric column: how to format it and which direction is better."""
+
+    name: str
+    primary: bool = Field(False, description="Shown in tooltips, bar charts and default axes.")
+    format: str | None = Field(None, description="d3-format string, e.g. '.2%' or '.3~s'.")
+    unit: str | None = Field(None, description="Appended to formatted values, e.g. 'ms'.")
+    min: float | None = Field(None, description="Lower end of the colour/axis domain.")
+    max: float | None = Field(None, description="Upper end of the colour/axis domain.")
+    higher_is_better: bool | None = Field(
+        None, description="Direction for Pareto fronts; guessed from the name when absent."
+    )
+    description: str | None = None
+    type: str | None = Field(None, description="Accepted for the reference's files; unused.")
+
+
+class ParameterSpec(BaseModel):
+    """How one operation parameter is displayed; only ``format`` changes what is shown."""
+
+    model_config = ConfigDict(extra="allow")
+
+    format: str | None = None
+    type: str | None = None
+    min: float | None = None
+    max: float | None = None
+    options: list[Any] | None = None
+
+
+class OperationSpec(_Strict):
+    """A compression step (prune, quantize, train, ...) and its parameters' display formats."""
+
+    name: str
+    description: str | None = None
+    type: str | None = None
+    parameters: dict[str, ParameterSpec] = Field(default_factory=dict)
+
+
+class OperationRef(_Strict):
+    """The operation that derived a model from its base, with scalar parameter values."""
+
+    name: StrictStr
+    parameters: dict[str, Scalar | None] = Field(default_factory=dict)
+
+
+class ModelEntry(_Strict):
+    """One model of the experiment forest."""
+
+    id: StrictStr
+    tag: str | None = Field(None, description="Human-readable title.")
+    base: StrictStr | None = Field(None, description="Id of the parent model; none for roots.")
+    operation: OperationRef | None = None
+    metrics: dict[str, float | None] = Field(default_factory=dict)
+    checkpoint: str | None = Field(None, description="Checkpoint path, relative to the file.")
+
+
+class InspectorSpec(_Strict):
+    """Which plug-in class loads models and computes predictions, weights and activations."""
+
+    module: str = Field(description="Importable module path, e.g. 'backend.demo.inspector'.")
+    class_name: str = Field(alias="class", description="Class name inside the module.")
+    device: Literal["cpu", "cuda", "auto"] = "auto"
+    batch_size: int = Field(256, gt=0)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class ModelsFile(_Strict):
+    """A models file: our YAML or the reference's model-info JSON (spec §2.1)."""
+
+    name: str | None = None
+    operations: list[OperationSpec] = Field(default_factory=list)
+    metrics: list[MetricSpec] = Field(default_factory=list)
+    models: list[ModelEntry]
+
+
+class ExperimentConfig(_Strict):
+    """``experiments.yaml``: the experiment, where its models are, and how to inspect them."""
+
+    name: str
+    description: str | None = None
+    models: list[ModelEntry] | str = Field(
+        description="Inline list of models, or a path to a models file (YAML or the reference's "
+        "JSON), relative to this config; '{cache_dir}' expands to the cache directory."
+    )
+    operations: list[OperationSpec] = Field(default_factory=list)
+    metrics: list[MetricSpec] = Field(default_factory=list)
+    inspector: InspectorSpec | None = None
+    builder: str | None = Field(
+        None,
+        description="'module:function' that (re)builds the models file when it is missing, "
+        "e.g. the embedded demo's training script.",
+    )
+    cache_dir: str | None = Field(None, description="Cache directory, relative to this config.")
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of ``experiments.yaml`` for editor completion."""
+    schema = ExperimentConfig.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Compress & Compare experiments.yaml"
+    return schema
+
+
+# --- normalisation of the reference's quirks (spec §2.1–2.2) ---------------------------------
+
+
+def _normalise_operation_spec(op: Any) -> Any:
+    """Parameters given as a list of names become ``{name: {}}`` (celeba, imagenet files)."""
+    if isinstance(op, dict) and isinstance(op.get("parameters"), list):
+        params = op["parameters"]
+        if all(isinstance(p, str) for p in params):
+            op = {**op, "parameters": {p: {} for p in params}}
+    return op
+
+
+def _normalise_metric_spec(metric: Any) -> Any:
+    """The documented ``range: {min, max}`` object becomes top-level min/max (what code reads)."""
+    if isinstance(metric, dict) and isinstance(metric.get("range"), dict):
+        rng = metric["range"]
+        metric = {k: v for k, v in metric.items() if k != "range"}
+        metric.setdefault("min", rng.get("min"))
+        metric.setdefault("max", rng.get("max"))
+    return metric
+
+
+def _normalise_model(model: Any) -> Any:
+    """Drop the reference's server-only ``loader`` key; numeric ids become strings."""
+    if not isinstance(model, dict):
+        return model
+    model = {k: v for k, v in model.items() if k != "loader"}
+    for key in ("id", "base"):
+        value = model.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+            model[key] = str(int(value)) if float(value).is_integer() else str(value)
+    return model
+
+
+def normalise_document(doc: dict[str, Any]) -> dict[str, Any]:
+    """Apply every tolerated quirk to a parsed config or models file (returns a new dict)."""
+    out = dict(doc)
+    if isinstance(out.get("operations"), list):
+        out["operations"] = [_normalise_operation_spec(o) for o in out["operations"]]
+    if isinstance(out.get("metrics"), list):
+        out["metrics"] = [_normalise_metric_spec(m) for m in out["metrics"]]
+    if isinstance(out.get("models"), list):
+        out["models"] = [_normalise_model(m) for m in out["models"]]
+    return out
+
+
+def did_you_mean(word: str, choices: list[str] | set[str]) -> str:
+    """' (did you mean 'x'?)' for the closest choice, or '' when nothing is close."""
+    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""

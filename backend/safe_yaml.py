@@ -1,0 +1,105 @@
+"""Bounded YAML/JSON reading: hostile input (alias bombs, huge files) fails fast with one line.
+
+PyYAML shares aliased nodes, so a "billion laughs" document composes in linear time but explodes
+as soon as anything walks it. We compose first, measure the *expanded* size of the node graph
+with memoisation (linear in the text), and refuse before constructing Python objects.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_EXPANDED_NODES = 2_000_000
+
+
+class DocumentError(ValueError):
+    """A file that cannot be read as a document; the message is one line naming the file."""
+
+
+class _RecursiveAlias(Exception):
+    """An alias that refers to a node containing itself."""
+
+
+def _expanded_size(root: yaml.Node, limit: int) -> int:
+    """Number of nodes the document would have once aliases are expanded (capped at limit+1)."""
+    sizes: dict[int, int] = {}
+    visiting: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if key in sizes:
+            continue
+        if not children_done and key in visiting:
+            raise _RecursiveAlias
+        if isinstance(node, yaml.ScalarNode):
+            sizes[key] = 1
+            continue
+        if isinstance(node, yaml.SequenceNode):
+            kids = list(node.value)
+        else:  # MappingNode: key and value nodes
+            kids = [n for pair in node.value for n in pair]
+        if not children_done:
+            visiting.add(key)
+            stack.append((node, True))
+            stack.extend((k, False) for k in kids if id(k) not in sizes)
+            continue
+        sizes[key] = min(limit + 1, 1 + sum(sizes[id(k)] for k in kids))
+    return sizes[id(root)]
+
+
+def read_document(path: Path) -> Any:
+    """Parse a YAML or JSON file into plain Python data, refusing oversized or explosive input."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise DocumentError(f"{path}: cannot read file ({exc.strerror or exc})") from None
+    if size > MAX_FILE_BYTES:
+        raise DocumentError(
+            f"{path}: file is {size / 1e6:.0f} MB, over the {MAX_FILE_BYTES // 2**20} MiB limit"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DocumentError(f"{path}: cannot read file as UTF-8 text ({exc})") from None
+    if path.suffix.lower() == ".json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DocumentError(
+                f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+            ) from None
+    return _load_yaml_text(text, path)
+
+
+def _load_yaml_text(text: str, path: Path) -> Any:
+    try:
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            if _expanded_size(node, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES:
+                raise DocumentError(
+                    f"{path}: YAML expands to more than {MAX_EXPANDED_NODES:,} nodes "
+                    "(alias bomb?); refusing to load it"
+                )
+            return loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except _RecursiveAlias:
+        raise DocumentError(f"{path}: YAML has a recursive alias; refusing to load it") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = exc.problem or exc.context or "syntax error"
+        raise DocumentError(f"{path}: invalid YAML{where}: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise DocumentError(f"{path}: invalid YAML: {str(exc).splitlines()[0]}") from None
+    except RecursionError:
+        raise DocumentError(f"{path}: YAML nests too deeply") from None

@@ -1,0 +1,33 @@
+"""Shared fixtures: where the reference trees live (read in place, never copied)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+REFERENCE_TREES = SHARED / "fixtures" / "reference-trees"
+REFERENCE_FILES = [
+    "celeba.json",
+    "cifar10.json",
+    "imagenet.json",
+    "imagenet-userstudy-part1.json",
+    "imagenet-userstudy-tutorial.json",
+    "t5-squad.json",
+]
+
+
+@pytest.fixture(scope="session")
+def reference_trees_dir() -> Path:
+    """The folder of the reference's model-spec JSON files (../shared beside the checkout)."""
+    if not REFERENCE_TREES.is_dir():
+        pytest.fail(f"reference trees not found at {REFERENCE_TREES}: ../shared must sit beside the repo")
+    return REFERENCE_TREES
+
+
+def load_reference_json(name: str) -> dict:
+    """Raw JSON of one reference tree file."""
+    return json.loads((REFERENCE_TREES / name).read_text())
