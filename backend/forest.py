@@ -58,7 +58,7 @@ def higher_is_better(spec: MetricSpec) -> bool:
     return not any(word in lowered for word in _LATENCY_OR_SIZE)
 
 
-@dataclass
+@dataclass(eq=False)  # identity hashing: derived views are cached per forest
 class ExperimentForest:
     """Validated models plus their operation and metric specs (see ``backend.loader``)."""
 

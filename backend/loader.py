@@ -172,6 +172,7 @@ def load_experiment(
     cache_dir: str | Path | None = None,
     build: bool = True,
     log: Callable[[str], None] = lambda _msg: None,
+    default_cache_dir: str | Path | None = None,
 ) -> Experiment:
     """Load, build if needed, and validate an experiment; raise ConfigError listing problems.
 
@@ -200,8 +201,13 @@ def load_experiment(
     if problems:
         raise ConfigError(problems)
     here = config_path.parent
-    cache = Path(cache_dir) if cache_dir else (here / config.cache_dir if config.cache_dir
-                                                else Path.cwd() / ".cache")
+    # precedence: caller (CLI or environment) > the config's cache_dir > the caller's default
+    if cache_dir:
+        cache = Path(cache_dir)
+    elif config.cache_dir:
+        cache = here / config.cache_dir
+    else:
+        cache = Path(default_cache_dir) if default_cache_dir else Path.cwd() / ".cache"
     operations, metrics = config.operations, config.metrics
     if isinstance(raw_models, list):
         models_path, entries = config_path, _validate_models(raw_models, config_path)

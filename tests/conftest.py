@@ -31,3 +31,21 @@ def reference_trees_dir() -> Path:
 def load_reference_json(name: str) -> dict:
     """Raw JSON of one reference tree file."""
     return json.loads((REFERENCE_TREES / name).read_text())
+
+
+@pytest.fixture(scope="session")
+def demo_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache directory holding the built demo (trained once per test session, ~10 s)."""
+    from backend.loader import load_experiment
+
+    cache = tmp_path_factory.mktemp("demo-cache")
+    load_experiment(REPO / "configs" / "demo.yaml", cache_dir=cache)
+    return cache
+
+
+@pytest.fixture(scope="session")
+def demo_experiment(demo_cache: Path):
+    """The loaded demo experiment (real trained models)."""
+    from backend.loader import load_experiment
+
+    return load_experiment(REPO / "configs" / "demo.yaml", cache_dir=demo_cache)

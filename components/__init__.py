@@ -1,0 +1,1 @@
+"""Builders that turn backend results into Dash layouts, Plotly figures and Cytoscape elements."""

@@ -1,0 +1,75 @@
+"""Figure, element and table builders, tested as pure functions without a server."""
+
+from __future__ import annotations
+
+import pytest
+from dash import html
+
+from backend.loader import load_experiment
+from components.model_info import model_info_rows
+from components.model_map import STYLESHEET, grid_to_pixels, map_elements, node_sizes
+from components.scatter import scatter_figure
+from tests.conftest import REFERENCE_TREES
+
+
+@pytest.fixture(scope="module")
+def imagenet():
+    return load_experiment(REFERENCE_TREES / "imagenet.json").forest
+
+
+def _texts(component) -> list[str]:
+    out = []
+    if isinstance(component, str):
+        return [component]
+    children = getattr(component, "children", None)
+    if children is None:
+        return out
+    for child in children if isinstance(children, list) else [children]:
+        out.extend(_texts(child))
+    return out
+
+
+def test_map_elements_nodes_edges_headers(imagenet):
+    positions = {m.id: (imagenet.depth(m.id), i) for i, m in enumerate(imagenet)}
+    elements = map_elements(imagenet, positions, ["Base", "Step 1"], "Top-1 Accuracy", "Model Size")
+    nodes = [e for e in elements if "source" not in e["data"] and "colhead" not in e.get("classes", "")]
+    edges = [e for e in elements if "source" in e["data"]]
+    heads = [e for e in elements if "colhead" in e.get("classes", "")]
+    assert len(nodes) == 52 and len(edges) == 50 and [h["data"]["label"] for h in heads] == ["Base", "Step 1"]
+    node = next(n for n in nodes if n["data"]["id"] == "resnet50trained")
+    assert node["position"] == grid_to_pixels(*positions["resnet50trained"])
+    assert node["data"]["color"].startswith("#") and 0.3 * 72 - 1e-9 <= node["data"]["size"] <= 72
+    edge = next(e for e in edges if e["data"]["target"] == "resnet50trained-magnitudepruning50_compressed")
+    parent_color = node["data"]["color"]
+    assert edge["data"]["source"] == "resnet50trained" and edge["data"]["grad"].startswith(parent_color)
+
+
+def test_node_sizes_follow_data_extent(imagenet):
+    sizes = node_sizes(imagenet, "Model Size")
+    assert sizes.min() == pytest.approx(0.3 * 72) and sizes.max() == pytest.approx(72)
+    assert (node_sizes(imagenet, None) == 72).all()
+
+
+def test_stylesheet_is_static_and_data_driven():
+    node_style = next(r for r in STYLESHEET if r["selector"] == "node")["style"]
+    assert node_style["background-color"] == "data(color)" and node_style["width"] == "data(size)"
+
+
+def test_scatter_marks_selection(imagenet):
+    fig = scatter_figure(imagenet, "Latency", "Top-1 Accuracy", "Top-1 Accuracy", "Model Size",
+                         ["resnet50trained"])
+    trace = fig.data[0]
+    assert len(trace.x) == 52 and list(trace.customdata).index("resnet50trained") >= 0
+    i = list(trace.customdata).index("resnet50trained")
+    assert trace.marker.line.color[i] == "#60a5fa" and trace.marker.line.width[i] > 1
+    assert fig.layout.xaxis.title.text == "Latency"
+    assert trace.type == "scatter"
+
+
+def test_model_info_rows_change_vs_parent(imagenet):
+    texts = _texts(html.Div(model_info_rows(imagenet, "resnet50trained-magnitudepruning50_compressed")))
+    assert "OPERATION" in texts and "magnitude prune" in texts and "AMOUNT" in texts
+    assert "Value (vs. parent)" in texts
+    assert any(t.startswith(" (") and t.endswith("%)") for t in texts)  # relative change shown
+    root_texts = _texts(html.Div(model_info_rows(imagenet, "resnet50trained")))
+    assert "Value" in root_texts and "train" in root_texts
