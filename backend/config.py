@@ -82,7 +82,19 @@ class InspectorSpec(_Strict):
     class_name: str = Field(alias="class", description="Class name inside the module.")
     device: Literal["cpu", "cuda", "auto"] = "auto"
     batch_size: int = Field(256, gt=0)
-    options: dict[str, Any] = Field(default_factory=dict)
+    activation_sample: int = Field(
+        64, gt=0, description="How many evaluation instances (a seeded random sample) the "
+        "Layers page compares activations on.")
+    activation_seed: int = 0
+    options: dict[str, Any] = Field(default_factory=dict, description="Passed to the class.")
+
+
+class BackgroundSpec(_Strict):
+    """Where lazy computations run: forked local processes, or Celery workers through Redis."""
+
+    manager: Literal["diskcache", "celery"] = "diskcache"
+    broker_url: str = Field("redis://127.0.0.1:6379/0", description="Celery broker (celery only).")
+    result_backend: str = Field("redis://127.0.0.1:6379/1", description="Celery results.")
 
 
 class ModelsFile(_Strict):
@@ -106,6 +118,7 @@ class ExperimentConfig(_Strict):
     operations: list[OperationSpec] = Field(default_factory=list)
     metrics: list[MetricSpec] = Field(default_factory=list)
     inspector: InspectorSpec | None = None
+    background: BackgroundSpec = Field(default_factory=BackgroundSpec)
     builder: str | None = Field(
         None,
         description="'module:function' that (re)builds the models file when it is missing, "

@@ -9,13 +9,14 @@ from __future__ import annotations
 import importlib
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
 from backend.config import (
+    BackgroundSpec,
     ExperimentConfig,
     InspectorSpec,
     MetricSpec,
@@ -40,7 +41,7 @@ class ConfigError(Exception):
         self.problems = problems
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity hashing: per-experiment caches
 class Experiment:
     """A loaded experiment: the forest plus where its files and caches live."""
 
@@ -49,6 +50,7 @@ class Experiment:
     cache_dir: Path
     forest: ExperimentForest
     inspector: InspectorSpec | None
+    background: BackgroundSpec = field(default_factory=BackgroundSpec)
 
     def summary(self) -> str:
         """One line ending in 'N models, M roots, K operations, J metrics'."""
@@ -119,8 +121,9 @@ def _fields_for(loc: tuple) -> set[str]:
     if len(loc) == 2 and loc[0] == "models" and isinstance(loc[1], int):
         return _MODEL_FIELDS
     last = names[-1]
-    table = {"operation": {"name", "parameters"}, "inspector": {"module", "class", "device",
-             "batch_size", "options"}, "metrics": set(MetricSpec.model_fields),
+    table = {"operation": {"name", "parameters"},
+             "inspector": set(InspectorSpec.model_fields) - {"class_name"} | {"class"},
+             "background": set(BackgroundSpec.model_fields), "metrics": set(MetricSpec.model_fields),
              "operations": set(OperationSpec.model_fields)}
     return table.get(last, _MODEL_FIELDS)
 
@@ -229,7 +232,7 @@ def load_experiment(
         operations = _merge_specs(mfile.operations, operations)
         metrics = _merge_specs(mfile.metrics, metrics)
     forest = build_forest(config.name, entries, operations, metrics, models_path)
-    return Experiment(config_path, models_path, cache, forest, config.inspector)
+    return Experiment(config_path, models_path, cache, forest, config.inspector, config.background)
 
 
 def build_forest(

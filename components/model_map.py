@@ -67,32 +67,43 @@ def map_elements(
     columns: list[str],
     color: str | None,
     size: str | None,
+    hidden_counts: dict[str, int] | None = None,
 ) -> list[dict]:
-    """Column headers, nodes with preset positions, and parent→child edges with gradients."""
+    """Column headers, the drawn nodes (those with a position) and their edges.
+
+    Colours and sizes are computed over *all* models so collapsing never rescales the map.
+    ``hidden_counts`` marks collapsed nodes with the number of models they stand for.
+    """
     colors = node_colors(forest, color)
     sizes = node_sizes(forest, size)
+    hidden_counts = hidden_counts or {}
     elements: list[dict] = [
         {"data": {"id": f"__col__{i}", "label": label, "column": i},
          "position": {"x": grid_to_pixels(i, 0)["x"], "y": 40}, "classes": "colhead",
          "selectable": False, "grabbable": False}
         for i, label in enumerate(columns)
     ]
-    color_of = {}
+    fill_of: dict[str, str] = {}
+    size_of: dict[str, float] = {}
     for model, fill, diameter in zip(forest, colors, sizes, strict=True):
+        if model.id not in positions:
+            continue
         col, row = positions[model.id]
-        color_of[model.id] = fill
-        elements.append({
-            "data": {"id": model.id, "title": model.title, "params": _param_label(forest, model.id),
-                     "color": fill, "size": round(float(diameter), 1),
-                     "border": "#f2f2f2" if is_dark(fill) else "#d1d5db", "column": col},
-            "position": grid_to_pixels(col, row),
-            "grabbable": False,
-        })
+        fill_of[model.id], size_of[model.id] = fill, float(diameter)
+        data = {"id": model.id, "params": _param_label(forest, model.id), "color": fill,
+                "size": round(float(diameter), 1), "border": "#f2f2f2" if is_dark(fill) else "#d1d5db",
+                "column": col}
+        node = {"data": data, "position": grid_to_pixels(col, row), "grabbable": False}
+        if model.id in hidden_counts:
+            data["badge"] = f"+{hidden_counts[model.id]}"
+            node["classes"] = "collapsed"
+        elements.append(node)
     for model in forest:
-        if model.base is not None:
+        if model.base is not None and model.id in fill_of and model.base in fill_of:
+            width = max(2.0, 0.2 * (size_of[model.base] + size_of[model.id]) / 2)
             elements.append({"data": {"id": f"__edge__{model.id}", "source": model.base,
-                                      "target": model.id,
-                                      "grad": f"{color_of[model.base]} {color_of[model.id]}"},
+                                      "target": model.id, "w": round(width, 1),
+                                      "grad": f"{fill_of[model.base]} {fill_of[model.id]}"},
                              "selectable": False})
     return elements
 
@@ -107,16 +118,25 @@ STYLESHEET: list[dict] = [
         "transition-property": "background-color, width, height", "transition-duration": "0.3s",
     }},
     {"selector": "node:selected", "style": {"border-width": 4, "border-color": "#60a5fa"}},
-    {"selector": "node.hovered", "style": {"border-width": 3, "border-color": "#60a5fa"}},
+    {"selector": "node.hovered", "style": {"border-width": 5, "border-color": "#60a5fa"}},
+    {"selector": "node:selected.hovered", "style": {"border-width": 7}},
     {"selector": "node.faded", "style": {"opacity": 0.1, "events": "no"}},
+    {"selector": "edge.faded", "style": {"opacity": 0.08}},
+    {"selector": "node.collapsed", "style": {
+        "label": "data(badge)", "text-valign": "center", "color": "#ffffff", "font-size": 12,
+        "font-weight": "bold", "text-outline-color": "#374151", "text-outline-width": 2,
+        "min-zoomed-font-size": 0, "border-width": 3, "border-style": "double",
+        "border-color": "#6b7280"}},
+    {"selector": "node.frontier", "style": {"shape": "diamond"}},
     {"selector": "node.colhead", "style": {
-        "shape": "round-rectangle", "background-opacity": 0, "border-width": 0, "width": 150,
-        "height": 24, "label": "data(label)", "text-valign": "center", "font-size": 13,
+        "shape": "round-rectangle", "background-opacity": 0, "border-width": 0, "width": 180,
+        "height": 30, "label": "data(label)", "text-valign": "center", "font-size": 17,
+        "text-wrap": "wrap", "text-max-width": 180,
         "font-weight": "bold", "color": "#4b5563", "min-zoomed-font-size": 0,
         "font-family": "system-ui, sans-serif", "text-outline-width": 0,
     }},
     {"selector": "edge", "style": {
-        "width": 6, "curve-style": "taxi", "taxi-direction": "rightward", "taxi-turn": "60%",
+        "width": "data(w)", "curve-style": "taxi", "taxi-direction": "rightward", "taxi-turn": "60%",
         "line-fill": "linear-gradient", "line-gradient-stop-colors": "data(grad)",
         "line-gradient-stop-positions": "0% 100%", "opacity": 0.8,
     }},
@@ -129,13 +149,14 @@ def model_map(component_id: str, elements: list[dict]) -> cyto.Cytoscape:
         id=component_id,
         elements=elements,
         stylesheet=STYLESHEET,
-        layout={"name": "preset", "fit": True, "padding": 40},
+        layout={"name": "preset", "fit": False},  # assets/cc_clientside.js fits the width
         boxSelectionEnabled=True,
         autoungrabify=True,
         minZoom=0.1,
         maxZoom=3,
         wheelSensitivity=0.3,
         responsive=True,
+        clearOnUnhover=True,
         style={"width": "100%", "height": "100%"},
         className="cc-map",
     )

@@ -1,0 +1,138 @@
+"""Cached, lazy computations over an inspector: predictions, parameters, activations.
+
+Each result is computed at most once per (model checkpoint, dataset, inspector version,
+arguments) and read back from ``backend.cache`` afterwards, in any worker, after restarts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+
+import numpy as np
+
+from backend.cache import ResultCache, result_key
+from backend.forest import ExperimentForest, Model
+from backend.inference.protocol import EvalDataset, Inspector, InspectorError
+
+Progress = Callable[[int, int, str], None]
+
+
+def _quiet(_done: int, _total: int, _message: str) -> None:
+    return None
+
+
+class Engine:
+    """One experiment's computations; cheap to build, nothing runs until asked."""
+
+    def __init__(self, forest: ExperimentForest, inspector: Inspector, cache: ResultCache,
+                 activation_sample: int = 64, activation_seed: int = 0) -> None:
+        self.forest = forest
+        self.inspector = inspector
+        self.cache = cache
+        self.activation_sample = activation_sample
+        self.activation_seed = activation_seed
+
+    @cached_property
+    def dataset(self) -> EvalDataset:
+        """The evaluation dataset (asked of the inspector once per engine)."""
+        return self.inspector.dataset()
+
+    @cached_property
+    def dataset_fingerprint(self) -> str:
+        """Part of every key: a changed dataset never serves stale results."""
+        return self.dataset.fingerprint()
+
+    def model(self, model_id: str) -> Model:
+        """The forest's model, or a one-line error naming the unknown id."""
+        if model_id not in self.forest:
+            raise InspectorError(f"unknown model '{model_id}'")
+        return self.forest[model_id]
+
+    def key(self, kind: str, model_id: str, **args: object) -> str:
+        """Cache key of one result: kind, model, checkpoint digest, dataset, inspector, args."""
+        model = self.model(model_id)
+        try:
+            digest = self.cache.file_digest(model.checkpoint) if model.checkpoint else None
+        except FileNotFoundError:
+            raise InspectorError(f"model '{model_id}': checkpoint not found: {model.checkpoint}") from None
+        return result_key(kind=kind, model=model_id, checkpoint=digest, dataset=self.dataset_fingerprint,
+                          inspector=self.inspector.identity(), args=args)
+
+    def is_cached(self, kind: str, model_id: str) -> bool:
+        """Whether ``kind`` ('predictions', 'parameters', 'activations') is already on disk."""
+        return self.cache.has(self.key(kind, model_id, **self._args(kind)))
+
+    def _args(self, kind: str) -> dict:
+        if kind == "activations":
+            return {"indices": self.activation_indices().tolist()}
+        return {}
+
+    # --- predictions -----------------------------------------------------------------------
+    def predictions(self, model_id: str, progress: Progress = _quiet) -> dict[str, np.ndarray]:
+        """Named per-instance outputs of a model on the whole evaluation set (cached)."""
+        key = self.key("predictions", model_id)
+        hit = self.cache.get_arrays(key)
+        if hit is not None:
+            return hit
+        n = len(self.dataset)
+        loaded = self.inspector.load_model(self.model(model_id))
+        step = self.inspector.batch_size
+        parts: dict[str, list[np.ndarray]] = {}
+        for start in range(0, n, step):
+            batch = self.inspector.predict(loaded, np.arange(start, min(n, start + step)))
+            for name, value in batch.items():
+                parts.setdefault(name, []).append(value)
+            progress(min(n, start + step), n, f"predicting with {model_id}")
+        arrays = {name: np.concatenate(chunks) for name, chunks in parts.items()}
+        self._check_rows(model_id, arrays, n)
+        self.cache.put_arrays(key, arrays, {"model": model_id, "kind": "predictions"})
+        return self.cache.get_arrays(key) or arrays
+
+    def _check_rows(self, model_id: str, arrays: dict[str, np.ndarray], n: int) -> None:
+        for name, value in arrays.items():
+            if value.shape[0] != n:
+                raise InspectorError(f"model '{model_id}': output '{name}' has {value.shape[0]} rows "
+                                     f"for {n} instances")
+        classes = len(self.dataset.class_names)
+        probs = arrays.get("probs")
+        if probs is not None and classes and (probs.ndim != 2 or probs.shape[1] != classes):
+            raise InspectorError(f"model '{model_id}': output 'probs' has shape {probs.shape}, "
+                                 f"expected ({n}, {classes}) for {classes} classes")
+
+    # --- parameters ------------------------------------------------------------------------
+    def parameters(self, model_id: str, progress: Progress = _quiet) -> dict[str, np.ndarray]:
+        """Every parameter tensor of a model (cached as memory-mapped arrays, read lazily)."""
+        key = self.key("parameters", model_id)
+        hit = self.cache.get_arrays(key)
+        if hit is not None:
+            return hit
+        progress(0, 1, f"loading {model_id}")
+        loaded = self.inspector.load_model(self.model(model_id))
+        arrays = dict(self.inspector.parameters(loaded))
+        self.cache.put_arrays(key, arrays, {"model": model_id, "kind": "parameters"})
+        progress(1, 1, f"loaded {model_id}")
+        return self.cache.get_arrays(key) or arrays
+
+    # --- activations -----------------------------------------------------------------------
+    def activation_indices(self) -> np.ndarray:
+        """A seeded random sample of dataset rows (sorted), the same for every model."""
+        n = len(self.dataset)
+        size = min(n, self.activation_sample)
+        rng = np.random.default_rng(self.activation_seed)
+        return np.sort(rng.choice(n, size=size, replace=False))
+
+    def activations(self, model_id: str, progress: Progress = _quiet) -> dict[str, np.ndarray]:
+        """Outputs of the inspector's activation modules on the sample (cached)."""
+        indices = self.activation_indices()
+        key = self.key("activations", model_id, indices=indices.tolist())
+        hit = self.cache.get_arrays(key)
+        if hit is not None:
+            return hit
+        progress(0, 1, f"activations of {model_id}")
+        loaded = self.inspector.load_model(self.model(model_id))
+        modules = self.inspector.activation_modules(loaded)
+        arrays = self.inspector.activations(loaded, modules, indices)
+        self.cache.put_arrays(key, arrays, {"model": model_id, "kind": "activations"})
+        progress(1, 1, f"activations of {model_id}")
+        return self.cache.get_arrays(key) or arrays

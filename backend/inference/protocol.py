@@ -1,0 +1,126 @@
+"""The inspector plug-in API: what the app needs to know about a user's models and data.
+
+A user subclasses ``Inspector`` (or ``TorchInspector``, which does the common torch work) and
+names it in the config's ``inspector:`` section. The app only calls these methods, lazily, from
+background jobs; results are cached by ``backend.cache``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from backend.forest import Model
+
+COMPARISON_KINDS = ("difference", "abs_difference", "difference_argmax", "abs_difference_argmax",
+                    "ratio", "ratio_argmax", "mse", "kl_divergence")
+
+
+class InspectorError(RuntimeError):
+    """A plug-in failure, reported as one line naming the model or the inspector."""
+
+
+@dataclass(frozen=True)
+class EvalDataset:
+    """The evaluation set: stable instance ids in a fixed order, labels and class names."""
+
+    ids: np.ndarray
+    labels: np.ndarray
+    class_names: list[str]
+    kind: Literal["image", "text"] = "image"
+    content_digest: str = ""
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def fingerprint(self) -> str:
+        """Hash of ids, labels, class names and the inspector's content digest (cache keys)."""
+        h = hashlib.sha256()
+        h.update(np.asarray(self.ids).astype(str).tobytes())
+        h.update(np.asarray(self.labels).tobytes())
+        h.update("\x1f".join(self.class_names).encode())
+        h.update(self.content_digest.encode())
+        return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class ComparisonSpec:
+    """A prediction comparison offered on the Behaviors page (spec §2.4)."""
+
+    name: str
+    kind: str
+    output: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind not in COMPARISON_KINDS:
+            raise InspectorError(f"comparison '{self.name}': unknown kind '{self.kind}' "
+                                 f"(one of {', '.join(COMPARISON_KINDS)})")
+
+
+@dataclass(frozen=True)
+class RenderedInstance:
+    """One instance as the browser shows it: PNG bytes or text."""
+
+    mime: Literal["image/png", "text/plain"]
+    data: bytes | str
+
+
+class Inspector(ABC):
+    """Loads models and computes their outputs; subclass it and name it in the config.
+
+    ``version`` is part of every cache key: bump it when the inspector's outputs change.
+    """
+
+    version: str = "1"
+
+    def __init__(self, options: dict[str, Any] | None = None, device: str = "auto",
+                 batch_size: int = 256) -> None:
+        self.options = dict(options or {})
+        self.device_preference = device
+        self.batch_size = batch_size
+
+    def identity(self) -> str:
+        """Class path and version, for cache keys."""
+        cls = type(self)
+        return f"{cls.__module__}.{cls.__qualname__}:{self.version}"
+
+    @abstractmethod
+    def dataset(self) -> EvalDataset:
+        """The evaluation dataset, identical on every call (instance order matters)."""
+
+    @abstractmethod
+    def load_model(self, model: Model) -> Any:
+        """A ready-to-run model object for one model of the forest."""
+
+    @abstractmethod
+    def predict(self, loaded: Any, indices: np.ndarray) -> dict[str, np.ndarray]:
+        """Named per-instance outputs (first axis = instance) for dataset rows ``indices``."""
+
+    @abstractmethod
+    def render_instance(self, index: int) -> RenderedInstance:
+        """One dataset row as an image or text, for the rows the browser shows."""
+
+    def comparisons(self) -> list[ComparisonSpec]:
+        """Comparisons offered by default: probability shifts of the predicted class and KL."""
+        return [ComparisonSpec("Probability of base prediction", "difference_argmax", "probs"),
+                ComparisonSpec("KL divergence", "kl_divergence", "probs"),
+                ComparisonSpec("Probabilities (MSE)", "mse", "probs")]
+
+    def parameters(self, loaded: Any) -> Iterator[tuple[str, np.ndarray]]:
+        """(dotted name, float array) per parameter tensor, one at a time."""
+        return iter(())
+
+    def activation_modules(self, loaded: Any) -> list[str]:
+        """Dotted names of the modules whose outputs the Layers page may compare."""
+        return []
+
+    def activations(self, loaded: Any, modules: list[str],
+                    indices: np.ndarray) -> dict[str, np.ndarray]:
+        """Outputs of ``modules`` on dataset rows ``indices`` (first axis = instance)."""
+        raise InspectorError(f"{self.identity()} does not provide activations")

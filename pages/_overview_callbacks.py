@@ -1,0 +1,297 @@
+"""Callbacks of the overview: thin wiring between the views, the URL and the backend.
+
+Hover and selection rings are drawn clientside (assets/cc_clientside.js); the server builds
+elements and figures only when data-driven encodings change.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, html
+from dash.exceptions import PreventUpdate
+
+from backend.forest import ExperimentForest
+from backend.forest_view import compare_base, reveal, search, visible
+from backend.map_layout import MapLayout
+from backend.map_layout import layout as compute_layout
+from backend.urlstate import build_query, encode_ids
+from components import ids
+from components.context import experiment
+from components.hover_card import edge_card, model_card
+from components.legend import color_legend
+from components.model_info import model_info_table
+from components.model_map import map_elements
+from components.scatter import scatter_figure
+
+ARRANGE = {"op": "operation", "step": "step"}
+COMPARE_RANGE = (2, 16)
+
+
+@lru_cache(maxsize=32)
+def _layout(forest: ExperimentForest, arrange: str, collapsed: tuple[str, ...]) -> tuple[MapLayout, dict]:
+    shown, counts = visible(forest, collapsed)
+    keep = set(shown)
+    records = [r for r in forest.records() if r["id"] in keep]
+    return compute_layout(records, mode=ARRANGE.get(arrange, "operation")), counts
+
+
+def map_view(
+    forest: ExperimentForest, color: str | None, size: str | None, arrange: str, collapsed: list[str]
+) -> list[dict]:
+    """Cytoscape elements of the drawn part of the forest (layouts cached per view)."""
+    grid, counts = _layout(forest, arrange, tuple(sorted(collapsed)))
+    return map_elements(forest, grid.positions, grid.columns, color, size, counts)
+
+
+def details(forest: ExperimentForest, selection: list[str]) -> list:
+    """The selection card: one model's info table, or the list of selected models."""
+    if not selection:
+        return [
+            html.H3("No models selected"),
+            html.P(
+                "Click a model on the map or the scatterplot; shift-click or drag a box "
+                "to select several; click a column header to select the column.",
+                className="cc-hint",
+            ),
+        ]
+    if len(selection) == 1:
+        return [html.H3(f"1 Model Selected: {selection[0]}"), model_info_table(forest, selection[0])]
+    return [
+        html.H3(f"{len(selection)} Models Selected"),
+        html.Ul([html.Li(forest[i].title, title=i) for i in selection], className="cc-list"),
+    ]
+
+
+def compare_links(forest: ExperimentForest, selection: list[str]) -> tuple[str, str, str]:
+    """Hrefs of the Behaviors and Layers buttons and their class (disabled outside 2–16)."""
+    lo, hi = COMPARE_RANGE
+    if not lo <= len(selection) <= hi:
+        return "/behaviors", "/layers", "cc-button cc-primary cc-disabled"
+    query = build_query(
+        {
+            "models": encode_ids(selection),
+            "base": encode_ids([compare_base(forest, selection) or selection[0]]),
+        }
+    )
+    return f"/behaviors{query}", f"/layers{query}", "cc-button cc-primary"
+
+
+def next_selection(
+    forest: ExperimentForest,
+    trigger: str | dict | None,
+    map_nodes: list[dict] | None,
+    scatter: dict | None,
+    current: list[str],
+) -> list[str]:
+    """The selection after an event of the map, the scatterplot or an expansion button."""
+    if isinstance(trigger, dict) and trigger.get("type") == ids.OV_EXPAND:
+        return forest.expand(current, trigger["how"])
+    if trigger == ids.OV_MAP:
+        chosen = [n["id"] for n in map_nodes or [] if n.get("id") in forest]
+        # the map reports its own selection; keep the current order for ids already selected
+        keep = [i for i in current if i in set(chosen)]
+        return keep + [i for i in chosen if i not in set(keep)]
+    if trigger == ids.OV_SCATTER:
+        return list(
+            dict.fromkeys(
+                p["customdata"] for p in (scatter or {}).get("points", []) if p.get("customdata") in forest
+            )
+        )
+    return current
+
+
+@callback(
+    Output(ids.OV_MAP, "elements"),
+    Input(ids.OV_COLOR, "value"),
+    Input(ids.OV_SIZE, "value"),
+    Input(ids.OV_ARRANGE, "value"),
+    Input(ids.OV_COLLAPSED, "data"),
+    prevent_initial_call=True,
+)
+def restyle_map(color: str | None, size: str | None, arrange: str, collapsed: list[str]) -> list[dict]:
+    """New colour, size, arrangement or collapsed set: rebuild element data."""
+    return map_view(experiment().forest, color, size, arrange, collapsed or [])
+
+
+@callback(Output(ids.OV_LEGEND, "children"), Input(ids.OV_COLOR, "value"), prevent_initial_call=True)
+def legend(color: str | None) -> list:
+    """The colour legend follows the colour metric."""
+    return color_legend(experiment().forest, color)
+
+
+@callback(
+    Output(ids.OV_SELECTION, "data"),
+    Input(ids.OV_MAP, "selectedNodeData"),
+    Input(ids.OV_SCATTER, "selectedData"),
+    Input({"type": ids.OV_EXPAND, "how": ALL}, "n_clicks"),
+    State(ids.OV_SELECTION, "data"),
+    prevent_initial_call=True,
+)
+def select(
+    map_nodes: list[dict] | None, scatter: dict | None, _expand: list, current: list[str]
+) -> list[str]:
+    """One writer of the selection: map clicks and boxes, scatter boxes and lassos, expansions."""
+    if isinstance(ctx.triggered_id, dict) and not any(_expand):
+        raise PreventUpdate
+    chosen = next_selection(experiment().forest, ctx.triggered_id, map_nodes, scatter, current or [])
+    if set(chosen) == set(current or []):
+        raise PreventUpdate
+    return chosen
+
+
+@callback(
+    Output(ids.OV_COLLAPSED, "data"),
+    Input(ids.OV_COLLAPSE, "n_clicks"),
+    Input(ids.OV_EXPAND_ALL, "n_clicks"),
+    Input({"type": ids.OV_SEARCH_HIT, "id": ALL}, "n_clicks"),
+    State(ids.OV_SELECTION, "data"),
+    State(ids.OV_COLLAPSED, "data"),
+    prevent_initial_call=True,
+)
+def collapse(_c: int, _e: int, hits: list, selection: list[str], collapsed: list[str]) -> list[str]:
+    """Collapse the selected subtrees, expand everything, or reveal a searched model."""
+    forest = experiment().forest
+    trigger = ctx.triggered_id
+    if trigger == ids.OV_EXPAND_ALL:
+        return []
+    if isinstance(trigger, dict):
+        if not any(hits):
+            raise PreventUpdate
+        return reveal(forest, collapsed or [], [trigger["id"]])
+    return list(dict.fromkeys((collapsed or []) + [s for s in selection or [] if forest.children(s)]))
+
+
+@callback(
+    Output(ids.OV_SELECTION, "data", allow_duplicate=True),
+    Input({"type": ids.OV_SEARCH_HIT, "id": ALL}, "n_clicks"),
+    prevent_initial_call=True,
+)
+def select_search_hit(hits: list) -> list[str]:
+    """A search result click selects that model (collapse() reveals it)."""
+    if not isinstance(ctx.triggered_id, dict) or not any(hits):
+        raise PreventUpdate
+    return [ctx.triggered_id["id"]]
+
+
+@callback(Output(ids.OV_SEARCH_RESULTS, "children"), Input(ids.OV_SEARCH, "value"), prevent_initial_call=True)
+def find(text: str | None) -> list:
+    """Up to 20 models whose id or tag contains the text."""
+    forest = experiment().forest
+    hits = search(forest, text or "")
+    if text and not hits:
+        return [html.Div("No model matches.", className="cc-hint")]
+    return [
+        html.Button(
+            forest[h].title if forest[h].tag else h,
+            id={"type": ids.OV_SEARCH_HIT, "id": h},
+            title=h,
+            n_clicks=0,
+            className="cc-search-hit",
+        )
+        for h in hits
+    ]
+
+
+@callback(
+    Output(ids.OV_SCATTER, "figure"),
+    Input(ids.OV_X, "value"),
+    Input(ids.OV_Y, "value"),
+    Input(ids.OV_COLOR, "value"),
+    Input(ids.OV_SIZE, "value"),
+    Input(ids.OV_SELECTION, "data"),
+)
+def redraw_scatter(
+    x: str | None, y: str | None, color: str | None, size: str | None, selection: list[str]
+) -> dict:
+    """The scatterplot follows the encodings and outlines the selection."""
+    return scatter_figure(experiment().forest, x, y, color, size, selection or [])
+
+
+@callback(
+    Output(ids.OV_DETAILS, "children"),
+    Output(ids.OV_BEHAVIORS, "href"),
+    Output(ids.OV_LAYERS, "href"),
+    Output(ids.OV_BEHAVIORS, "className"),
+    Output(ids.OV_LAYERS, "className"),
+    Input(ids.OV_SELECTION, "data"),
+    prevent_initial_call=True,
+)
+def selection_details(selection: list[str]) -> tuple:
+    """Details card and the compare buttons follow the selection."""
+    forest = experiment().forest
+    selection = [i for i in selection or [] if i in forest]
+    behaviors, layers, cls = compare_links(forest, selection)
+    return details(forest, selection), behaviors, layers, cls, cls
+
+
+@callback(
+    Output(ids.URL, "search"),
+    Input(ids.OV_SELECTION, "data"),
+    Input(ids.OV_COLOR, "value"),
+    Input(ids.OV_SIZE, "value"),
+    Input(ids.OV_X, "value"),
+    Input(ids.OV_Y, "value"),
+    Input(ids.OV_ARRANGE, "value"),
+    prevent_initial_call=True,
+)
+def write_url(selection: list[str], color, size, x, y, arrange) -> str:
+    """Every view change is written to the query string (a bookmark restores it)."""
+    return build_query(
+        {
+            "sel": encode_ids(selection or []),
+            "color": color or "none",
+            "size": size or "none",
+            "x": x or "none",
+            "y": y or "none",
+            "arrange": None if arrange == "op" else arrange,
+        }
+    )
+
+
+@callback(
+    Output(ids.OV_HOVER_CARD, "children"),
+    Output(ids.OV_HOVER_CARD, "hidden"),
+    Input(ids.OV_HOVER, "data"),
+    Input(ids.OV_MAP, "mouseoverEdgeData"),
+    prevent_initial_call=True,
+)
+def hover_card(hovered: str | None, edge: dict | None) -> tuple:
+    """A model's info table while hovering it (map or scatter); an edge's deltas likewise."""
+    forest = experiment().forest
+    if ctx.triggered_id == ids.OV_MAP:
+        if not edge or edge.get("target") not in forest:
+            return [], True
+        return edge_card(forest, edge["target"]), False
+    if not hovered or hovered not in forest:
+        return [], True
+    return model_card(forest, hovered), False
+
+
+clientside_callback(
+    ClientsideFunction("cc", "hoverFromViews"),
+    Output(ids.OV_HOVER, "data"),
+    Input(ids.OV_MAP, "mouseoverNodeData"),
+    Input(ids.OV_SCATTER, "hoverData"),
+    State(ids.OV_SCATTER, "id"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(
+    ClientsideFunction("cc", "showHover"),
+    Output(ids.OV_SYNC, "data"),
+    Input(ids.OV_HOVER, "data"),
+    State(ids.OV_MAP, "id"),
+    State(ids.OV_SCATTER, "id"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(
+    ClientsideFunction("cc", "syncMapSelection"),
+    Output(ids.OV_SYNC, "data", allow_duplicate=True),
+    Input(ids.OV_SELECTION, "data"),
+    Input(ids.OV_MAP, "elements"),
+    State(ids.OV_MAP, "id"),
+    State(ids.OV_SELECTION, "id"),
+    prevent_initial_call="initial_duplicate",
+)

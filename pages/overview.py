@@ -1,0 +1,192 @@
+"""Overview: the Model Map and the scatterplot of every model, linked, with the view in the URL."""
+
+from __future__ import annotations
+
+import dash
+from dash import dcc, html
+
+from backend.encodings import default_encodings
+from backend.forest_view import auto_collapse
+from backend.urlstate import decode_ids, first, known_ids
+from components import ids
+from components.context import experiment
+from components.legend import color_legend
+from components.model_map import model_map
+from pages._overview_callbacks import ARRANGE, details, map_view
+
+dash.register_page(__name__, path="/", title="Compress & Compare", name="Overview")
+
+EXPANSIONS = [
+    ("parents", "+ Parents"),
+    ("children", "+ Children"),
+    ("ancestors", "+ Ancestors"),
+    ("descendants", "+ Descendants"),
+]
+
+
+def _metric_dropdown(component_id: str, label: str, names: list[str], value: str | None) -> html.Label:
+    return html.Label(
+        [
+            html.Span(label, className="cc-control-label"),
+            dcc.Dropdown(
+                id=component_id,
+                options=[{"label": n, "value": n} for n in names],
+                value=value,
+                placeholder="None",
+                clearable=True,
+                className="cc-dropdown",
+            ),
+        ],
+        className="cc-control",
+    )
+
+
+def _pick(value: str | list[str] | None, names: list[str], default: str | None) -> str | None:
+    value = first(value)
+    if value == "none":
+        return None
+    return value if value in names else default
+
+
+def layout(**query: str) -> html.Div:
+    """The page for a URL: sel, color, size, x, y and arrange restore the view."""
+    forest = experiment().forest
+    names = [m.name for m in forest.metrics]
+    enc = default_encodings([m.name for m in forest.primary_metrics])
+    color, size = _pick(query.get("color"), names, enc["color"]), _pick(query.get("size"), names, enc["size"])
+    x, y = _pick(query.get("x"), names, enc["x"]), _pick(query.get("y"), names, enc["y"])
+    arrange = first(query.get("arrange")) if first(query.get("arrange")) in ARRANGE else "op"
+    selection, unknown = known_ids(decode_ids(query.get("sel")), forest.models)
+    collapsed = auto_collapse(forest)
+    notice = []
+    if unknown:
+        shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+        notice.append(html.Div(f"Unknown model ids in the URL were dropped: {shown}", className="cc-warn"))
+    if collapsed:
+        notice.append(
+            html.Div(
+                f"{len(forest):,} models: deeper levels are collapsed so the map stays "
+                "fluid; expand with the buttons or search for a model.",
+                className="cc-hint",
+            )
+        )
+    return html.Div(
+        [
+            dcc.Store(id=ids.OV_SELECTION, data=selection),
+            dcc.Store(id=ids.OV_HOVER, data=None),
+            dcc.Store(id=ids.OV_COLLAPSED, data=collapsed),
+            dcc.Store(id=ids.OV_SYNC),
+            html.Div(
+                [
+                    _metric_dropdown(ids.OV_COLOR, "Color", names, color),
+                    _metric_dropdown(ids.OV_SIZE, "Size", names, size),
+                    dcc.RadioItems(
+                        id=ids.OV_ARRANGE,
+                        value=arrange,
+                        inline=True,
+                        className="cc-toggle",
+                        options=[
+                            {"label": "Arrange by operation", "value": "op"},
+                            {"label": "Arrange by step", "value": "step"},
+                        ],
+                    ),
+                    html.Div(
+                        [
+                            dcc.Input(
+                                id=ids.OV_SEARCH,
+                                type="search",
+                                placeholder="Find model by id or tag",
+                                debounce=True,
+                                className="cc-search",
+                            ),
+                            html.Div(id=ids.OV_SEARCH_RESULTS, className="cc-search-results"),
+                        ],
+                        className="cc-search-box",
+                    ),
+                    html.Div(className="cc-spacer"),
+                    html.Span(f"{len(forest)} models", id=ids.OV_COUNT, className="cc-count"),
+                    dcc.Link(
+                        "Behaviors",
+                        id=ids.OV_BEHAVIORS,
+                        href="/behaviors",
+                        className="cc-button cc-primary cc-disabled",
+                    ),
+                    dcc.Link(
+                        "Layers",
+                        id=ids.OV_LAYERS,
+                        href="/layers",
+                        className="cc-button cc-primary cc-disabled",
+                    ),
+                ],
+                className="cc-toolbar",
+            ),
+            html.Div(notice, id=ids.OV_NOTICE),
+            html.Div(
+                [
+                    html.Div(
+                        [
+                            model_map(ids.OV_MAP, map_view(forest, color, size, arrange, collapsed)),
+                            html.Div(color_legend(forest, color), id=ids.OV_LEGEND, className="cc-legend"),
+                            html.Div(
+                                [
+                                    *[
+                                        html.Button(
+                                            label,
+                                            id={"type": ids.OV_EXPAND, "how": how},
+                                            n_clicks=0,
+                                            className="cc-button cc-small",
+                                        )
+                                        for how, label in EXPANSIONS
+                                    ],
+                                    html.Button(
+                                        "Collapse",
+                                        id=ids.OV_COLLAPSE,
+                                        n_clicks=0,
+                                        className="cc-button cc-small",
+                                        title="Collapse the subtrees under the selected models",
+                                    ),
+                                    html.Button(
+                                        "Expand all",
+                                        id=ids.OV_EXPAND_ALL,
+                                        n_clicks=0,
+                                        className="cc-button cc-small",
+                                    ),
+                                ],
+                                className="cc-map-buttons",
+                            ),
+                            html.Div(id=ids.OV_HOVER_CARD, className="cc-hover-card", hidden=True),
+                        ],
+                        className="cc-map-pane",
+                    ),
+                    html.Div(
+                        [
+                            html.Div(
+                                [
+                                    dcc.Graph(
+                                        id=ids.OV_SCATTER,
+                                        config={"displaylogo": False},
+                                        className="cc-scatter",
+                                        clear_on_unhover=True,
+                                    ),
+                                    html.Div(
+                                        [
+                                            _metric_dropdown(ids.OV_X, "X", names, x),
+                                            _metric_dropdown(ids.OV_Y, "Y", names, y),
+                                        ],
+                                        className="cc-axes",
+                                    ),
+                                ],
+                                className="cc-card cc-scatter-card",
+                            ),
+                            html.Div(
+                                details(forest, selection), id=ids.OV_DETAILS, className="cc-card cc-details"
+                            ),
+                        ],
+                        className="cc-side",
+                    ),
+                ],
+                className="cc-main",
+            ),
+        ],
+        className="cc-overview",
+    )

@@ -1,0 +1,128 @@
+"""Headless Debian Chromium driven by Selenium against the app served by gunicorn.
+
+No tool downloads a browser: chromium and chromedriver come from Debian (.ci/run installs them).
+Outside CI a machine without them skips these tests; in CI (CI=true) that is a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REFERENCE_TREES, REPO
+from tests.integration.servers import gunicorn_app
+
+ARTIFACTS = REPO / "tests" / "browser" / "artifacts"
+# Cytoscape warns on every mount that a custom wheel sensitivity is set; it is harmless.
+ALLOWED_CONSOLE = ("You have set a custom wheel sensitivity",)
+
+
+def _chrome_missing() -> str | None:
+    for tool in ("chromium", "chromedriver"):
+        if shutil.which(tool) is None:
+            return tool
+    return None
+
+
+@pytest.fixture(scope="session")
+def driver() -> Iterator:
+    """One headless Chromium for the session; console captured at every level."""
+    missing = _chrome_missing()
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"{missing} not found: install Debian's chromium and chromium-driver")
+        pytest.skip(f"{missing} not installed (apt-get install chromium chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-first-run", "--disable-quic", "--window-size=1440,900"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    drv = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    drv.set_page_load_timeout(60)
+    try:
+        yield drv
+    finally:
+        drv.quit()
+
+
+def console_errors(drv) -> list[str]:
+    """Console entries at SEVERE level, minus the known harmless Cytoscape warning."""
+    return [e["message"] for e in drv.get_log("browser")
+            if e["level"] == "SEVERE" and not any(a in e["message"] for a in ALLOWED_CONSOLE)]
+
+
+def wait_for(drv, predicate_js: str, timeout: float = 30.0, what: str = "") -> object:
+    """Poll a JS expression until it is truthy; return its value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = drv.execute_script(f"return ({predicate_js});")
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate_js}")
+        time.sleep(0.1)
+
+
+CY = "document.querySelector('#overview-map')?._cyreg?.cy"
+
+
+def cy_node_center(drv, node_id: str) -> dict:
+    """Viewport coordinates of a map node (Cytoscape draws on a canvas, so no DOM to click)."""
+    return drv.execute_script(
+        f"const cy = {CY}; const n = cy.getElementById(arguments[0]);"
+        "const r = document.querySelector('#overview-map').getBoundingClientRect();"
+        "const p = n.renderedPosition(); return {x: r.left + p.x, y: r.top + p.y};", node_id)
+
+
+def click_at(drv, x: float, y: float, shift: bool = False) -> None:
+    """A real mouse click at viewport coordinates, optionally with shift held."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    actions = ActionChains(drv)
+    if shift:
+        actions.key_down(Keys.SHIFT)
+    actions.w3c_actions.pointer_action.move_to_location(int(x), int(y))
+    actions.w3c_actions.pointer_action.click()
+    if shift:
+        actions.key_up(Keys.SHIFT)
+    actions.perform()
+
+
+@pytest.fixture(scope="session")
+def imagenet_server(tmp_path_factory) -> Iterator[str]:
+    """The ImageNet reference tree served by gunicorn."""
+    with gunicorn_app(REFERENCE_TREES / "imagenet.json", tmp_path_factory.mktemp("cache")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def demo_server(demo_cache: Path) -> Iterator[str]:
+    """The embedded demo (built once per session) served by gunicorn."""
+    with gunicorn_app(REPO / "configs" / "demo.yaml", demo_cache) as url:
+        yield url
+
+
+def screenshot(drv, name: str) -> Path:
+    """Save a PNG under tests/browser/artifacts (ignored by git) and return its path."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / name
+    drv.save_screenshot(str(path))
+    return path
+
+
+def page_json(drv, js: str) -> object:
+    """Evaluate JS that returns JSON text (for deep objects Selenium would otherwise mangle)."""
+    return json.loads(drv.execute_script(f"return JSON.stringify({js});"))
+
