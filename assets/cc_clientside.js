@@ -47,8 +47,7 @@
     if (!nodes.length || cy.width() === 0) return false;
     const bb = nodes.boundingBox();
     const pad = 30;
-    const zoom = Math.max(0.3, Math.min(1.5, (cy.width() - 2 * pad) / Math.max(bb.w, 1),
-                                        Math.max((cy.height() - 2 * pad) / Math.max(bb.h, 1), 0)));
+    const zoom = Math.max(0.3, Math.min(1.5, (cy.width() - 2 * pad) / Math.max(bb.w, 1)));
     const fitsHeight = bb.h * zoom <= cy.height() - 2 * pad;
     cy.zoom(zoom);
     cy.pan({ x: pad - bb.x1 * zoom + Math.max(0, (cy.width() - 2 * pad - bb.w * zoom) / 2),

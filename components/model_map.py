@@ -109,7 +109,7 @@ def map_elements(
 
 
 STYLESHEET: list[dict] = [
-    {"selector": "node", "style": {
+    {"selector": "node[color]", "style": {
         "background-color": "data(color)", "width": "data(size)", "height": "data(size)",
         "border-width": 1, "border-color": "data(border)", "label": "data(params)",
         "text-wrap": "wrap", "text-valign": "top", "text-margin-y": -6, "font-size": 10,

@@ -85,19 +85,39 @@ def cy_node_center(drv, node_id: str) -> dict:
         "const p = n.renderedPosition(); return {x: r.left + p.x, y: r.top + p.y};", node_id)
 
 
-def click_at(drv, x: float, y: float, shift: bool = False) -> None:
-    """A real mouse click at viewport coordinates, optionally with shift held."""
-    from selenium.webdriver.common.action_chains import ActionChains
+def pointer_gesture(drv, points: list[tuple[float, float]], shift: bool = False) -> None:
+    """Real input: press at the first point, move through the rest, release (shift optional).
+
+    Key and pointer actions run in lockstep ticks, so each pointer step is paired with a key
+    pause: otherwise the shift key would be released before the click lands.
+    """
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
     from selenium.webdriver.common.keys import Keys
 
-    actions = ActionChains(drv)
+    builder = ActionBuilder(drv)
+    keys, pointer = builder.key_action, builder.pointer_action
     if shift:
-        actions.key_down(Keys.SHIFT)
-    actions.w3c_actions.pointer_action.move_to_location(int(x), int(y))
-    actions.w3c_actions.pointer_action.click()
+        keys.key_down(Keys.SHIFT)
+        pointer.pause(0)
+    x, y = points[0]
+    pointer.move_to_location(int(x), int(y))
+    keys.pause(0)
+    pointer.pointer_down()
+    keys.pause(0)
+    for x, y in points[1:]:
+        pointer.move_to_location(int(x), int(y))
+        keys.pause(0)
+    pointer.pointer_up()
+    keys.pause(0)
     if shift:
-        actions.key_up(Keys.SHIFT)
-    actions.perform()
+        keys.key_up(Keys.SHIFT)
+        pointer.pause(0)
+    builder.perform()
+
+
+def click_at(drv, x: float, y: float, shift: bool = False) -> None:
+    """A real mouse click at viewport coordinates, optionally with shift held."""
+    pointer_gesture(drv, [(x, y)], shift=shift)
 
 
 @pytest.fixture(scope="session")

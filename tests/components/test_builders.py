@@ -51,7 +51,7 @@ def test_node_sizes_follow_data_extent(imagenet):
 
 
 def test_stylesheet_is_static_and_data_driven():
-    node_style = next(r for r in STYLESHEET if r["selector"] == "node")["style"]
+    node_style = next(r for r in STYLESHEET if r["selector"] == "node[color]")["style"]
     assert node_style["background-color"] == "data(color)" and node_style["width"] == "data(size)"
 
 
