@@ -55,6 +55,17 @@
     return true;
   }
 
+  /* Fit once, as soon as the instance exists and has a size (it can lag the first callback). */
+  function ensureFitted(mapId, tries) {
+    const cy = cyOf(mapId);
+    if (cy && cy._ccFitted) return;
+    if (cy && fitWidth(cy)) {
+      cy._ccFitted = true;
+      return;
+    }
+    if ((tries || 0) < 200) setTimeout(() => ensureFitted(mapId, (tries || 0) + 1), 25);
+  }
+
   function graphDiv(id) {
     const outer = document.getElementById(id);
     return outer ? outer.querySelector(".js-plotly-plot") : null;
@@ -64,10 +75,10 @@
     cc: {
       /* selection store -> map: select exactly these nodes (no server round trip). */
       syncMapSelection: function (selection, elements, mapId, storeId) {
+        ensureFitted(mapId, 0);
         const cy = cyOf(mapId);
         if (!cy) return window.dash_clientside.no_update;
         attachColumnHandler(cy, storeId);
-        if (!cy._ccFitted) cy._ccFitted = fitWidth(cy);
         const want = selection || [];
         const have = cy.nodes(":selected").map((n) => n.id());
         if (!sameSet(want, have)) {
@@ -100,16 +111,27 @@
         }
         return window.dash_clientside.no_update;
       },
-      /* map node hover (timestamped) or scatter hover -> hovered model id. */
-      hoverFromViews: function (mapNode, scatterHover, scatterId) {
-        const trig = window.dash_clientside.callback_context.triggered.map((t) => t.prop_id);
-        if (trig.some((p) => p.startsWith(scatterId))) {
-          const gd = graphDiv(scatterId);
-          if (gd) gd._ccFromScatter = true;
-          const pt = scatterHover && scatterHover.points && scatterHover.points[0];
-          return pt ? pt.customdata : null;
-        }
+      /* map selection -> selection store, in the browser: no round trip, so a quick second
+       * click can never be overwritten by the answer to the first. Keeps the current order. */
+      selectionFromMap: function (nodes, current) {
+        const chosen = (nodes || []).map((n) => n.id).filter((id) => !id.startsWith("__"));
+        current = current || [];
+        if (sameSet(chosen, current)) return window.dash_clientside.no_update;
+        const set = new Set(chosen);
+        const keep = current.filter((id) => set.has(id));
+        const kept = new Set(keep);
+        return keep.concat(chosen.filter((id) => !kept.has(id)));
+      },
+      /* map node hover -> hovered model id (column headers are not models). */
+      hoverFromMap: function (mapNode) {
         return mapNode && mapNode.id && !mapNode.id.startsWith("__") ? mapNode.id : null;
+      },
+      /* scatter hover -> hovered model id; remember it came from the scatter (no echo). */
+      hoverFromScatter: function (scatterHover, scatterSlotId) {
+        const gd = graphDiv(scatterSlotId);
+        if (gd) gd._ccFromScatter = true;
+        const pt = scatterHover && scatterHover.points && scatterHover.points[0];
+        return pt && pt.customdata ? pt.customdata : null;
       },
     },
   });

@@ -37,3 +37,4 @@ OV_SEARCH_HIT = "overview-search-hit"  # pattern id: {"type": OV_SEARCH_HIT, "id
 OV_BEHAVIORS = "overview-behaviors"
 OV_LAYERS = "overview-layers"
 OV_NOTICE = "overview-notice"
+OV_SCATTER_SLOT = "overview-scatter-slot"

@@ -14,6 +14,7 @@ from backend.formatting import d3_format
 from backend.scales import domain, grey_colors, is_dark, sqrt_scale
 
 CELL, COL_GAP, ROW_GAP, LEFT, TOP = 72, 120, 36, 120, 108
+PLAIN_EDGES_ABOVE = 400
 
 
 def grid_to_pixels(col: float, row: float) -> dict[str, float]:
@@ -98,13 +99,18 @@ def map_elements(
             data["badge"] = f"+{hidden_counts[model.id]}"
             node["classes"] = "collapsed"
         elements.append(node)
+    # Past a few hundred drawn models, gradient taxi edges dominate Cytoscape's drawing time
+    # (dash-probe.md): draw them as plain straight lines in the child's colour instead.
+    plain = len(fill_of) > PLAIN_EDGES_ABOVE
     for model in forest:
         if model.base is not None and model.id in fill_of and model.base in fill_of:
             width = max(2.0, 0.2 * (size_of[model.base] + size_of[model.id]) / 2)
-            elements.append({"data": {"id": f"__edge__{model.id}", "source": model.base,
-                                      "target": model.id, "w": round(width, 1),
-                                      "grad": f"{fill_of[model.base]} {fill_of[model.id]}"},
-                             "selectable": False})
+            edge = {"data": {"id": f"__edge__{model.id}", "source": model.base, "target": model.id,
+                             "w": round(width, 1), "grad": f"{fill_of[model.base]} {fill_of[model.id]}",
+                             "color": fill_of[model.id]}, "selectable": False}
+            if plain:
+                edge["classes"] = "plain"
+            elements.append(edge)
     return elements
 
 
@@ -140,6 +146,10 @@ STYLESHEET: list[dict] = [
         "line-fill": "linear-gradient", "line-gradient-stop-colors": "data(grad)",
         "line-gradient-stop-positions": "0% 100%", "opacity": 0.8,
     }},
+    {"selector": "edge.plain", "style": {
+        "curve-style": "haystack", "line-fill": "solid", "line-color": "data(color)", "width": 2,
+        "opacity": 0.6,
+    }},
 ]
 
 
@@ -155,7 +165,7 @@ def model_map(component_id: str, elements: list[dict]) -> cyto.Cytoscape:
         minZoom=0.1,
         maxZoom=3,
         wheelSensitivity=0.3,
-        responsive=True,
+        responsive=False,  # its resize handler refits the graph and loses the user's viewport
         clearOnUnhover=True,
         style={"width": "100%", "height": "100%"},
         className="cc-map",

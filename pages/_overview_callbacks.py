@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, html
+from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from backend.forest import ExperimentForest
@@ -22,7 +22,7 @@ from components.hover_card import edge_card, model_card
 from components.legend import color_legend
 from components.model_info import model_info_table
 from components.model_map import map_elements
-from components.scatter import scatter_figure
+from components.scatter import scatter_figure, selection_patch
 
 ARRANGE = {"op": "operation", "step": "step"}
 COMPARE_RANGE = (2, 16)
@@ -121,20 +121,19 @@ def legend(color: str | None) -> list:
 
 
 @callback(
-    Output(ids.OV_SELECTION, "data"),
-    Input(ids.OV_MAP, "selectedNodeData"),
+    Output(ids.OV_SELECTION, "data", allow_duplicate=True),
     Input(ids.OV_SCATTER, "selectedData"),
     Input({"type": ids.OV_EXPAND, "how": ALL}, "n_clicks"),
     State(ids.OV_SELECTION, "data"),
     prevent_initial_call=True,
 )
-def select(
-    map_nodes: list[dict] | None, scatter: dict | None, _expand: list, current: list[str]
-) -> list[str]:
-    """One writer of the selection: map clicks and boxes, scatter boxes and lassos, expansions."""
+def select(scatter: dict | None, _expand: list, current: list[str]) -> list[str]:
+    """Scatter boxes, lassos and clicks, and the expansion buttons (map clicks are clientside)."""
     if isinstance(ctx.triggered_id, dict) and not any(_expand):
         raise PreventUpdate
-    chosen = next_selection(experiment().forest, ctx.triggered_id, map_nodes, scatter, current or [])
+    if ctx.triggered_id == ids.OV_SCATTER and scatter is None:
+        raise PreventUpdate  # the scatterplot mounting (or a plain deselect) is not a selection
+    chosen = next_selection(experiment().forest, ctx.triggered_id, None, scatter, current or [])
     if set(chosen) == set(current or []):
         raise PreventUpdate
     return chosen
@@ -194,18 +193,38 @@ def find(text: str | None) -> list:
 
 
 @callback(
+    Output(ids.OV_SCATTER_SLOT, "children"),
+    Input(ids.OV_MAP, "id"),
+    State(ids.OV_X, "value"),
+    State(ids.OV_Y, "value"),
+    State(ids.OV_COLOR, "value"),
+    State(ids.OV_SIZE, "value"),
+    State(ids.OV_SELECTION, "data"),
+)
+def mount_scatter(_map: str, x, y, color, size, selection: list[str]):
+    """The scatterplot arrives after the map: its plotly.js bundle no longer delays the map."""
+    figure = scatter_figure(experiment().forest, x, y, color, size, selection or [])
+    return dcc.Graph(id=ids.OV_SCATTER, figure=figure, config={"displaylogo": False},
+                     className="cc-scatter", clear_on_unhover=True)
+
+
+@callback(
     Output(ids.OV_SCATTER, "figure"),
     Input(ids.OV_X, "value"),
     Input(ids.OV_Y, "value"),
     Input(ids.OV_COLOR, "value"),
     Input(ids.OV_SIZE, "value"),
     Input(ids.OV_SELECTION, "data"),
+    prevent_initial_call=True,
 )
 def redraw_scatter(
     x: str | None, y: str | None, color: str | None, size: str | None, selection: list[str]
-) -> dict:
-    """The scatterplot follows the encodings and outlines the selection."""
-    return scatter_figure(experiment().forest, x, y, color, size, selection or [])
+):
+    """Encodings redraw the figure; a selection change only patches the overlay trace."""
+    forest = experiment().forest
+    if ctx.triggered_id == ids.OV_SELECTION:
+        return selection_patch(forest, x, y, selection or [])
+    return scatter_figure(forest, x, y, color, size, selection or [])
 
 
 @callback(
@@ -269,11 +288,25 @@ def hover_card(hovered: str | None, edge: dict | None) -> tuple:
 
 
 clientside_callback(
-    ClientsideFunction("cc", "hoverFromViews"),
+    ClientsideFunction("cc", "selectionFromMap"),
+    Output(ids.OV_SELECTION, "data"),
+    Input(ids.OV_MAP, "selectedNodeData"),
+    State(ids.OV_SELECTION, "data"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(
+    ClientsideFunction("cc", "hoverFromMap"),
     Output(ids.OV_HOVER, "data"),
     Input(ids.OV_MAP, "mouseoverNodeData"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(
+    ClientsideFunction("cc", "hoverFromScatter"),
+    Output(ids.OV_HOVER, "data", allow_duplicate=True),
     Input(ids.OV_SCATTER, "hoverData"),
-    State(ids.OV_SCATTER, "id"),
+    State(ids.OV_SCATTER_SLOT, "id"),
     prevent_initial_call=True,
 )
 
@@ -282,7 +315,7 @@ clientside_callback(
     Output(ids.OV_SYNC, "data"),
     Input(ids.OV_HOVER, "data"),
     State(ids.OV_MAP, "id"),
-    State(ids.OV_SCATTER, "id"),
+    State(ids.OV_SCATTER_SLOT, "id"),
     prevent_initial_call=True,
 )
 

@@ -162,12 +162,9 @@ def layout(**query: str) -> html.Div:
                         [
                             html.Div(
                                 [
-                                    dcc.Graph(
-                                        id=ids.OV_SCATTER,
-                                        config={"displaylogo": False},
-                                        className="cc-scatter",
-                                        clear_on_unhover=True,
-                                    ),
+                                    # mounted by a callback once the map is up, so the map
+                                    # does not wait for plotly.js (1.4 MB) to load
+                                    html.Div(id=ids.OV_SCATTER_SLOT, className="cc-scatter"),
                                     html.Div(
                                         [
                                             _metric_dropdown(ids.OV_X, "X", names, x),

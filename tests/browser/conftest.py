@@ -79,10 +79,18 @@ CY = "document.querySelector('#overview-map')?._cyreg?.cy"
 
 def cy_node_center(drv, node_id: str) -> dict:
     """Viewport coordinates of a map node (Cytoscape draws on a canvas, so no DOM to click)."""
-    return drv.execute_script(
+    pos = drv.execute_script(
         f"const cy = {CY}; const n = cy.getElementById(arguments[0]);"
+        "let p = n.renderedPosition(); let panned = false;"
+        "if (p.x < 20 || p.y < 20 || p.x > cy.width() - 20 || p.y > cy.height() - 60) {"
+        "  cy.center(n); p = n.renderedPosition(); panned = true; }"  # pan to it, as a user would
         "const r = document.querySelector('#overview-map').getBoundingClientRect();"
-        "const p = n.renderedPosition(); return {x: r.left + p.x, y: r.top + p.y};", node_id)
+        "return {x: r.left + p.x, y: r.top + p.y, panned: panned};", node_id)
+    if pos.pop("panned"):  # Cytoscape hit-tests against the last drawn frame: let it redraw
+        drv.execute_async_script(
+            "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(done));")
+        time.sleep(0.5)
+    return pos
 
 
 def pointer_gesture(drv, points: list[tuple[float, float]], shift: bool = False) -> None:

@@ -21,9 +21,9 @@ LEAF = "resnet50trained-magnitudepruning50_compressed_quantizeint8"
 
 def _open(driver, url: str) -> None:
     driver.get(url)
-    wait_for(driver, f"{CY} && {CY}.nodes().length > 0 && document.querySelector('#overview-map canvas')",
+    wait_for(driver, f"{CY} && {CY}.nodes().length > 0 && {CY}._ccFitted && document.querySelector('#overview-map canvas')",
              what="the map")
-    wait_for(driver, "document.querySelectorAll('#overview-scatter .scatterlayer .point').length === 52",
+    wait_for(driver, "document.querySelectorAll('#overview-scatter .scatterlayer .trace:first-child .point').length === 52",
              what="52 scatter points")
 
 
@@ -61,7 +61,8 @@ def test_click_shift_click_expand_and_url(driver, imagenet_server):
 
 def test_box_selection_with_shift_drag(driver, imagenet_server):
     _open(driver, imagenet_server + "/")
-    a, b = cy_node_center(driver, A), cy_node_center(driver, LEAF)
+    b = cy_node_center(driver, LEAF)  # may pan the map to show it ...
+    a, b = cy_node_center(driver, A), cy_node_center(driver, LEAF)  # ... then both are on screen
     x0, y0 = min(a["x"], b["x"]) - 8, min(a["y"], b["y"]) - 8
     x1, y1 = max(a["x"], b["x"]) + 8, max(a["y"], b["y"]) + 8
     pointer_gesture(driver, [(x0, y0), ((x0 + x1) / 2, (y0 + y1) / 2), (x1, y1)], shift=True)

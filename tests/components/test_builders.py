@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
 import pytest
 from dash import html
 
 from backend.loader import load_experiment
 from components.model_info import model_info_rows
 from components.model_map import STYLESHEET, grid_to_pixels, map_elements, node_sizes
-from components.scatter import scatter_figure
+from components.scatter import scatter_figure, selection_patch
 from tests.conftest import REFERENCE_TREES
 
 
@@ -58,12 +59,20 @@ def test_stylesheet_is_static_and_data_driven():
 def test_scatter_marks_selection(imagenet):
     fig = scatter_figure(imagenet, "Latency", "Top-1 Accuracy", "Top-1 Accuracy", "Model Size",
                          ["resnet50trained"])
-    trace = fig.data[0]
-    assert len(trace.x) == 52 and list(trace.customdata).index("resnet50trained") >= 0
-    i = list(trace.customdata).index("resnet50trained")
-    assert trace.marker.line.color[i] == "#60a5fa" and trace.marker.line.width[i] > 1
-    assert fig.layout.xaxis.title.text == "Latency"
-    assert trace.type == "scatter"
+    fig = go.Figure(fig)  # validates the dict as Plotly would
+    trace, overlay = fig.data
+    assert len(trace.x) == 52 and "resnet50trained" in list(trace.customdata)
+    assert list(overlay.customdata) == ["resnet50trained"] and overlay.marker.line.color == "#60a5fa"
+    assert list(overlay.x) == [imagenet["resnet50trained"].metrics["Latency"]]
+    assert fig.layout.xaxis.title.text == "Latency" and trace.type == "scatter"
+    assert "%{x:" in trace.hovertemplate and "%{y:.2%}" in trace.hovertemplate  # Plotly formats
+
+
+def test_selection_patch_touches_only_the_overlay(imagenet):
+    patch = selection_patch(imagenet, "Latency", "Top-1 Accuracy", ["resnet50trained", "ghost"])
+    ops = patch.to_plotly_json()["operations"]
+    assert {tuple(op["location"]) for op in ops} == {("data", 1, "x"), ("data", 1, "y"), ("data", 1, "customdata")}
+    assert next(op for op in ops if op["location"][-1] == "customdata")["params"]["value"] == ["resnet50trained"]
 
 
 def test_model_info_rows_change_vs_parent(imagenet):
