@@ -245,6 +245,18 @@ def selection_details(selection: list[str]) -> tuple:
 
 
 @callback(
+    Output(f"{ids.OV_TAB}-compare", "hidden"),
+    Output(ids.OV_FILTER_PANE, "hidden"),
+    Output(ids.OV_PARETO_PANE, "hidden"),
+    Input(ids.OV_TAB, "value"),
+    prevent_initial_call=True,
+)
+def show_tab(tab: str) -> tuple[bool, bool, bool]:
+    """One pane of the bottom-right card is visible at a time."""
+    return tab != "compare", tab != "filter", tab != "pareto"
+
+
+@callback(
     Output(ids.URL, "search"),
     Input(ids.OV_SELECTION, "data"),
     Input(ids.OV_COLOR, "value"),

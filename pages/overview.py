@@ -16,6 +16,7 @@ from pages._overview_callbacks import ARRANGE, details, map_view
 
 dash.register_page(__name__, path="/", title="Compress & Compare", name="Overview")
 
+TABS = ("compare", "filter", "pareto")
 EXPANSIONS = [
     ("parents", "+ Parents"),
     ("children", "+ Children"),
@@ -56,6 +57,7 @@ def layout(**query: str) -> html.Div:
     color, size = _pick(query.get("color"), names, enc["color"]), _pick(query.get("size"), names, enc["size"])
     x, y = _pick(query.get("x"), names, enc["x"]), _pick(query.get("y"), names, enc["y"])
     arrange = first(query.get("arrange")) if first(query.get("arrange")) in ARRANGE else "op"
+    tab = first(query.get("tab")) if first(query.get("tab")) in TABS else "compare"
     selection, unknown = known_ids(decode_ids(query.get("sel")), forest.models)
     collapsed = auto_collapse(forest)
     notice = []
@@ -76,6 +78,8 @@ def layout(**query: str) -> html.Div:
             dcc.Store(id=ids.OV_HOVER, data=None),
             dcc.Store(id=ids.OV_COLLAPSED, data=collapsed),
             dcc.Store(id=ids.OV_SYNC),
+        dcc.Store(id=ids.OV_REFINE, data=first(query.get("refine")) or ""),
+        dcc.Store(id=ids.OV_FILTERED, data=None),
             html.Div(
                 [
                     _metric_dropdown(ids.OV_COLOR, "Color", names, color),
@@ -176,7 +180,31 @@ def layout(**query: str) -> html.Div:
                                 className="cc-card cc-scatter-card",
                             ),
                             html.Div(
-                                details(forest, selection), id=ids.OV_DETAILS, className="cc-card cc-details"
+                                [
+                                    dcc.RadioItems(
+                                        id=ids.OV_TAB,
+                                        value=tab,
+                                        inline=True,
+                                        className="cc-tabs",
+                                        options=[
+                                            {"label": "Compare", "value": "compare"},
+                                            {"label": "Filter", "value": "filter"},
+                                            {"label": "Pareto & budgets", "value": "pareto"},
+                                        ],
+                                    ),
+                                    html.Div(
+                                        [
+                                            html.Div(details(forest, selection), id=ids.OV_DETAILS),
+                                            html.Div(id=ids.OV_COMPARE),
+                                        ],
+                                        id=f"{ids.OV_TAB}-compare",
+                                        className="cc-pane",
+                                        hidden=tab != "compare",
+                                    ),
+                                    html.Div(id=ids.OV_FILTER_PANE, className="cc-pane", hidden=tab != "filter"),
+                                    html.Div(id=ids.OV_PARETO_PANE, className="cc-pane", hidden=tab != "pareto"),
+                                ],
+                                className="cc-card cc-details",
                             ),
                         ],
                         className="cc-side",
