@@ -122,6 +122,31 @@
         const kept = new Set(keep);
         return keep.concat(chosen.filter((id) => !kept.has(id)));
       },
+      /* filtered-out models fade and cannot be selected; Pareto-front models are marked. */
+      fadeFiltered: function (passing, elements, front, mapId) {
+        const cy = cyOf(mapId);
+        if (!cy) return window.dash_clientside.no_update;
+        const keep = passing ? new Set(passing) : null;
+        const onFront = new Set(front || []);
+        cy.batch(() => {
+          cy.nodes().forEach((n) => {
+            if (n.hasClass("colhead")) return;
+            const out = keep !== null && !keep.has(n.id());
+            n.toggleClass("faded", out);
+            n.toggleClass("frontier", onFront.has(n.id()));
+            if (out) {
+              n.unselect();
+              n.unselectify();
+            } else {
+              n.selectify();
+            }
+          });
+          cy.edges().forEach((e) => {
+            e.toggleClass("faded", e.source().hasClass("faded") || e.target().hasClass("faded"));
+          });
+        });
+        return window.dash_clientside.no_update;
+      },
       /* map node hover -> hovered model id (column headers are not models). */
       hoverFromMap: function (mapNode) {
         return mapNode && mapNode.id && !mapNode.id.startsWith("__") ? mapNode.id : null;

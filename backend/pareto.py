@@ -33,7 +33,7 @@ def pareto_front(a: np.ndarray, b: np.ndarray, maximize_a: bool, maximize_b: boo
         j = i
         while j + 1 < len(order) and sa[order[j + 1]] == sa[order[i]]:
             j += 1
-        group = order[i:j + 1]
+        group = order[i : j + 1]
         gmin = sb[group].min()
         if gmin < best_b:
             front.extend(int(ok[g]) for g in group if sb[g] == gmin)
@@ -63,8 +63,13 @@ def budget_steps(values: np.ndarray, budget: Budget, steps: int = 5) -> list[flo
     return [float(v) for v in grid]
 
 
-def relaxation(forest: ExperimentForest, objective: str, budget: Budget, steps: int = 5,
-               allowed: np.ndarray | None = None) -> list[dict]:
+def relaxation(
+    forest: ExperimentForest,
+    objective: str,
+    budget: Budget,
+    steps: int = 5,
+    allowed: np.ndarray | None = None,
+) -> list[dict]:
     """Best model by ``objective`` under the budget and under each looser step of it."""
     obj = np.array([m.metrics.get(objective, np.nan) for m in forest], dtype=float)
     con = np.array([m.metrics.get(budget.metric, np.nan) for m in forest], dtype=float)
@@ -82,6 +87,47 @@ def relaxation(forest: ExperimentForest, objective: str, budget: Budget, steps: 
             continue
         cand = np.flatnonzero(inside)
         best = cand[np.argmax(obj[cand])] if maximize else cand[np.argmin(obj[cand])]
-        rows.append({"limit": limit, "model": ids[best], "value": float(obj[best]),
-                     "count": int(inside.sum())})
+        rows.append(
+            {"limit": limit, "model": ids[best], "value": float(obj[best]), "count": int(inside.sum())}
+        )
     return rows
+
+
+def _dir(name: str, maximize: bool) -> str:
+    return name.replace("%", "%25").replace(":", "%3A") + (":max" if maximize else ":min")
+
+
+def encode_pareto(pareto: dict | None) -> str | None:
+    """'A:max,B:min' for a shown front (commas and colons in names escaped); None when hidden."""
+    if not pareto or not pareto.get("show") or not pareto.get("a") or not pareto.get("b"):
+        return None
+    from backend.urlstate import encode_ids
+
+    return encode_ids(
+        [_dir(pareto["a"], bool(pareto.get("max_a"))), _dir(pareto["b"], bool(pareto.get("max_b")))]
+    )
+
+
+def parse_pareto(text: str | None, forest: ExperimentForest, enc: dict) -> dict | None:
+    """Pareto settings from the URL; defaults (scatter axes, hidden) when absent; None if malformed."""
+    from urllib.parse import unquote
+
+    from backend.urlstate import decode_ids
+
+    if not text:
+        a, b = enc.get("x"), enc.get("y")
+        max_a, max_b = directions(forest, a, b) if a and b else (True, True)
+        return {"a": a, "b": b, "max_a": max_a, "max_b": max_b, "show": False}
+    parts = decode_ids(text)
+    if len(parts) != 2:
+        return None
+    out: dict = {"show": True}
+    for key, part in zip(("a", "b"), parts, strict=True):
+        name, _, direction = part.rpartition(":") if part.endswith((":max", ":min")) else (part, "", "")
+        name = unquote(name)
+        if forest.metric(name) is None:
+            return None
+        out[key] = name
+        spec = forest.metric(name)
+        out[f"max_{key}"] = direction == "max" if direction else higher_is_better(spec)
+    return out

@@ -127,7 +127,6 @@ STYLESHEET: list[dict] = [
     {"selector": "node.hovered", "style": {"border-width": 5, "border-color": "#60a5fa"}},
     {"selector": "node:selected.hovered", "style": {"border-width": 7}},
     {"selector": "node.faded", "style": {"opacity": 0.1, "events": "no"}},
-    {"selector": "edge.faded", "style": {"opacity": 0.08}},
     {"selector": "node.collapsed", "style": {
         "label": "data(badge)", "text-valign": "center", "color": "#ffffff", "font-size": 12,
         "font-weight": "bold", "text-outline-color": "#374151", "text-outline-width": 2,
@@ -150,6 +149,7 @@ STYLESHEET: list[dict] = [
         "curve-style": "haystack", "line-fill": "solid", "line-color": "data(color)", "width": 2,
         "opacity": 0.6,
     }},
+    {"selector": "edge.faded", "style": {"opacity": 0.08}},  # after the edge rules: it must win
 ]
 
 

@@ -8,13 +8,27 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html
+from dash import (
+    ALL,
+    ClientsideFunction,
+    Input,
+    Output,
+    Patch,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    dcc,
+    html,
+)
 from dash.exceptions import PreventUpdate
 
+from backend.filters import Budget, RangeFilter
 from backend.forest import ExperimentForest
 from backend.forest_view import compare_base, reveal, search, visible
 from backend.map_layout import MapLayout
 from backend.map_layout import layout as compute_layout
+from backend.pareto import encode_pareto
 from backend.urlstate import build_query, encode_ids
 from components import ids
 from components.context import experiment
@@ -22,7 +36,13 @@ from components.hover_card import edge_card, model_card
 from components.legend import color_legend
 from components.model_info import model_info_table
 from components.model_map import map_elements
-from components.scatter import scatter_figure, selection_patch
+from components.scatter import (
+    budget_shapes,
+    front_trace,
+    opacity,
+    scatter_figure,
+    selection_patch,
+)
 
 ARRANGE = {"op": "operation", "step": "step"}
 COMPARE_RANGE = (2, 16)
@@ -194,18 +214,33 @@ def find(text: str | None) -> list:
 
 @callback(
     Output(ids.OV_SCATTER_SLOT, "children"),
-    Input(ids.OV_MAP, "id"),
+    Input(ids.OV_FRONT, "data"),  # computed at load after filters and budgets: mount after it
+    State(ids.OV_SCATTER_SLOT, "children"),
     State(ids.OV_X, "value"),
     State(ids.OV_Y, "value"),
     State(ids.OV_COLOR, "value"),
     State(ids.OV_SIZE, "value"),
     State(ids.OV_SELECTION, "data"),
+    State(ids.OV_FILTERED, "data"),
+    State(ids.OV_BUDGETS, "data"),
 )
-def mount_scatter(_map: str, x, y, color, size, selection: list[str]):
-    """The scatterplot arrives after the map: its plotly.js bundle no longer delays the map."""
-    figure = scatter_figure(experiment().forest, x, y, color, size, selection or [])
-    return dcc.Graph(id=ids.OV_SCATTER, figure=figure, config={"displaylogo": False},
-                     className="cc-scatter", clear_on_unhover=True)
+def mount_scatter(front, mounted, x, y, color, size, selection: list[str], passing, budgets):
+    """The scatterplot arrives after the map: its plotly.js bundle no longer delays the map.
+
+    Later front changes patch the mounted figure (redraw_scatter), so this runs once.
+    """
+    if mounted:
+        raise PreventUpdate
+    forest = experiment().forest
+    faded = None if passing is None else opacity(forest, passing) < 0.5
+    figure = scatter_figure(forest, x, y, color, size, selection or [], faded, front or [], budgets or [])
+    return dcc.Graph(
+        id=ids.OV_SCATTER,
+        figure=figure,
+        config={"displaylogo": False},
+        className="cc-scatter",
+        clear_on_unhover=True,
+    )
 
 
 @callback(
@@ -215,16 +250,29 @@ def mount_scatter(_map: str, x, y, color, size, selection: list[str]):
     Input(ids.OV_COLOR, "value"),
     Input(ids.OV_SIZE, "value"),
     Input(ids.OV_SELECTION, "data"),
+    Input(ids.OV_FILTERED, "data"),
+    Input(ids.OV_FRONT, "data"),
+    Input(ids.OV_BUDGETS, "data"),
     prevent_initial_call=True,
 )
-def redraw_scatter(
-    x: str | None, y: str | None, color: str | None, size: str | None, selection: list[str]
-):
-    """Encodings redraw the figure; a selection change only patches the overlay trace."""
+def redraw_scatter(x, y, color, size, selection: list[str], passing, front: list[str], budgets: list[dict]):
+    """Encodings redraw the figure; selection, filter, front and budgets patch only their part."""
     forest = experiment().forest
-    if ctx.triggered_id == ids.OV_SELECTION:
+    trigger = ctx.triggered_id
+    if trigger == ids.OV_SELECTION:
         return selection_patch(forest, x, y, selection or [])
-    return scatter_figure(forest, x, y, color, size, selection or [])
+    patch = Patch()
+    if trigger == ids.OV_FILTERED:
+        patch["data"][0]["marker"]["opacity"] = opacity(forest, passing)
+    elif trigger == ids.OV_FRONT:
+        for key, value in front_trace(forest, x, y, front or []).items():
+            patch["data"][2][key] = value
+    elif trigger == ids.OV_BUDGETS:
+        patch["layout"]["shapes"] = budget_shapes(x, y, budgets or [])
+    else:
+        faded = None if passing is None else opacity(forest, passing) < 0.5
+        return scatter_figure(forest, x, y, color, size, selection or [], faded, front or [], budgets or [])
+    return patch
 
 
 @callback(
@@ -264,10 +312,28 @@ def show_tab(tab: str) -> tuple[bool, bool, bool]:
     Input(ids.OV_X, "value"),
     Input(ids.OV_Y, "value"),
     Input(ids.OV_ARRANGE, "value"),
+    Input(ids.OV_TAB, "value"),
+    Input(ids.OV_FILTER_ROWS, "data"),
+    Input(ids.OV_BUDGETS, "data"),
+    Input(ids.OV_PARETO, "data"),
+    Input(ids.OV_REFINE, "data"),
     prevent_initial_call=True,
 )
-def write_url(selection: list[str], color, size, x, y, arrange) -> str:
+def write_url(selection, color, size, x, y, arrange, tab, rows, budgets, pareto, refine) -> str:
     """Every view change is written to the query string (a bookmark restores it)."""
+    return overview_query(selection, color, size, x, y, arrange, tab, rows, budgets, pareto, refine)
+
+
+def overview_query(selection, color, size, x, y, arrange, tab, rows, budgets, pareto, refine) -> str:
+    """The query string of an overview state, with the keys of ARCHITECTURE.md."""
+    filters = ";".join(
+        RangeFilter(r["metric"], r["lo"], r["hi"]).encode() for r in rows or [] if r.get("lo") is not None
+    )
+    budget_text = ";".join(
+        Budget(b["metric"], b.get("op", "<="), float(b["value"])).encode()
+        for b in budgets or []
+        if b.get("metric") and isinstance(b.get("value"), int | float)
+    )
     return build_query(
         {
             "sel": encode_ids(selection or []),
@@ -276,6 +342,11 @@ def write_url(selection: list[str], color, size, x, y, arrange) -> str:
             "x": x or "none",
             "y": y or "none",
             "arrange": None if arrange == "op" else arrange,
+            "tab": None if tab in (None, "compare") else tab,
+            "filter": filters,
+            "budget": budget_text,
+            "pareto": encode_pareto(pareto),
+            "refine": refine or None,
         }
     )
 

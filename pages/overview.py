@@ -5,8 +5,13 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
+import pages._compare_callbacks  # noqa: F401
+import pages._filter_callbacks  # noqa: F401  (registers the Filter tab's callbacks)
+import pages._pareto_callbacks  # noqa: F401  (registers the Pareto & budgets callbacks)
 from backend.encodings import default_encodings
+from backend.filters import parse_budgets, parse_filters
 from backend.forest_view import auto_collapse
+from backend.pareto import parse_pareto
 from backend.urlstate import decode_ids, first, known_ids
 from components import ids
 from components.context import experiment
@@ -49,6 +54,25 @@ def _pick(value: str | list[str] | None, names: list[str], default: str | None) 
     return value if value in names else default
 
 
+def view_state(forest, query: dict, enc: dict) -> tuple[dict, list[str]]:
+    """Filter rows, budgets and Pareto settings from the URL, with notices for bad parts."""
+    names = {m.name for m in forest.metrics}
+    filters, problems = parse_filters(first(query.get("filter")), names)
+    budgets, budget_problems = parse_budgets(first(query.get("budget")), names)
+    rows = [{"metric": f.metric, "lo": f.lo, "hi": f.hi} for f in filters]
+    if not rows and forest.metrics:
+        rows = [{"metric": forest.metrics[0].name, "lo": None, "hi": None}]
+    pareto = parse_pareto(first(query.get("pareto")), forest, enc)
+    if pareto is None:
+        problems.append(f"pareto '{first(query.get('pareto'))}' is not two known metrics")
+        pareto = parse_pareto(None, forest, enc)
+    return {
+        "rows": rows,
+        "budgets": [{"metric": b.metric, "op": b.op, "value": b.value} for b in budgets],
+        "pareto": pareto,
+    }, problems + budget_problems
+
+
 def layout(**query: str) -> html.Div:
     """The page for a URL: sel, color, size, x, y and arrange restore the view."""
     forest = experiment().forest
@@ -59,8 +83,11 @@ def layout(**query: str) -> html.Div:
     arrange = first(query.get("arrange")) if first(query.get("arrange")) in ARRANGE else "op"
     tab = first(query.get("tab")) if first(query.get("tab")) in TABS else "compare"
     selection, unknown = known_ids(decode_ids(query.get("sel")), forest.models)
+    view, problems = view_state(forest, query, enc)
     collapsed = auto_collapse(forest)
     notice = []
+    for problem in problems:
+        notice.append(html.Div(f"Ignored in the URL: {problem}", className="cc-warn"))
     if unknown:
         shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
         notice.append(html.Div(f"Unknown model ids in the URL were dropped: {shown}", className="cc-warn"))
@@ -78,8 +105,12 @@ def layout(**query: str) -> html.Div:
             dcc.Store(id=ids.OV_HOVER, data=None),
             dcc.Store(id=ids.OV_COLLAPSED, data=collapsed),
             dcc.Store(id=ids.OV_SYNC),
-        dcc.Store(id=ids.OV_REFINE, data=first(query.get("refine")) or ""),
-        dcc.Store(id=ids.OV_FILTERED, data=None),
+            dcc.Store(id=ids.OV_REFINE, data=first(query.get("refine")) or ""),
+            dcc.Store(id=ids.OV_FILTERED, data=None),
+            dcc.Store(id=ids.OV_FILTER_ROWS, data=view["rows"]),
+            dcc.Store(id=ids.OV_BUDGETS, data=view["budgets"]),
+            dcc.Store(id=ids.OV_PARETO, data=view["pareto"]),
+            dcc.Store(id=ids.OV_FRONT, data=[]),
             html.Div(
                 [
                     _metric_dropdown(ids.OV_COLOR, "Color", names, color),
@@ -201,8 +232,12 @@ def layout(**query: str) -> html.Div:
                                         className="cc-pane",
                                         hidden=tab != "compare",
                                     ),
-                                    html.Div(id=ids.OV_FILTER_PANE, className="cc-pane", hidden=tab != "filter"),
-                                    html.Div(id=ids.OV_PARETO_PANE, className="cc-pane", hidden=tab != "pareto"),
+                                    html.Div(
+                                        id=ids.OV_FILTER_PANE, className="cc-pane", hidden=tab != "filter"
+                                    ),
+                                    html.Div(
+                                        id=ids.OV_PARETO_PANE, className="cc-pane", hidden=tab != "pareto"
+                                    ),
                                 ],
                                 className="cc-card cc-details",
                             ),

@@ -88,3 +88,19 @@ def test_relaxation_readout(study):
         inside = [m for m in study if m.metrics["Model Size"] <= r["limit"]]
         assert r["count"] == len(inside)
         assert r["value"] == max(m.metrics["Top-1 Accuracy"] for m in inside)
+
+
+def test_pareto_url_round_trip(study):
+    from backend.pareto import encode_pareto, parse_pareto
+
+    enc = {"x": "Latency", "y": "Top-1 Accuracy"}
+    default = parse_pareto(None, study, enc)
+    assert default == {"a": "Latency", "b": "Top-1 Accuracy", "max_a": False, "max_b": True, "show": False}
+    assert encode_pareto(default) is None
+    shown = {**default, "show": True, "max_a": True}
+    text = encode_pareto(shown)
+    assert text == "Latency:max,Top-1 Accuracy:max"
+    assert parse_pareto(text, study, enc) == shown
+    assert parse_pareto("Latency", study, enc) is None and parse_pareto("Nope,Latency", study, enc) is None
+    assert parse_pareto("Model Size,Top-1 Accuracy", study, enc) == {
+        "a": "Model Size", "b": "Top-1 Accuracy", "max_a": False, "max_b": True, "show": True}
