@@ -34,13 +34,26 @@ def load_reference_json(name: str) -> dict:
 
 
 @pytest.fixture(scope="session")
-def demo_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A cache directory holding the built demo (trained once per test session, ~10 s)."""
-    from backend.loader import load_experiment
+def demo_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The demo built once per session, the way a user builds it: ``app.py --build-only``.
+
+    Returns the cache directory and what the build printed on stderr (about a minute).
+    """
+    import subprocess
+    import sys
 
     cache = tmp_path_factory.mktemp("demo-cache")
-    load_experiment(REPO / "configs" / "demo.yaml", cache_dir=cache)
-    return cache
+    out = subprocess.run([sys.executable, str(REPO / "app.py"), "--build-only", "--cache-dir", str(cache)],
+                         capture_output=True, text=True, timeout=900, cwd=REPO)
+    if out.returncode != 0:
+        pytest.fail(f"demo build failed ({out.returncode}): {out.stderr[-2000:]}")
+    return cache, out.stderr
+
+
+@pytest.fixture(scope="session")
+def demo_cache(demo_build: tuple[Path, str]) -> Path:
+    """A cache directory holding the built demo."""
+    return demo_build[0]
 
 
 @pytest.fixture(scope="session")
