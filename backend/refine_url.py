@@ -1,0 +1,111 @@
+"""The Compare tab's refinement (spec §1.8) as one URL-safe, human-readable string.
+
+Format: ``<index>:<value>|<value>;<index>:<value>``, for example ``0:0.5|0.75;2:true``.
+
+* ``index`` is the position of a variable in the **raw** experiment table of the selection (the
+  table the refinement menu shows). The raw table is a deterministic function of the selection,
+  and indices stay unambiguous where labels are not (the reference can produce two "Prune"
+  columns).
+* each value is the chip's display string, ``format_value(value)`` (``true``, ``0.5``,
+  ``magnitude prune 0.75``), so a bookmark reads like the menu; inside a value the characters
+  ``%``, ``:``, ``;`` and ``|`` are escaped as ``%25``, ``%3A``, ``%3B`` and ``%7C``;
+* variables come in index order; a variable with no allowed value is left out (an empty list
+  lets everything through), so the empty refinement is ``""``.
+
+The query string's own URL encoding is applied on top by ``urlencode`` and undone by Dash, so
+this string round-trips through a bookmark. Decoding is lenient: a hand-edited or stale string
+never raises, malformed parts are dropped, and :func:`resolve` ignores indices and values the
+current table does not have.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from backend.comparability import ComparisonTable, format_value
+
+_ESCAPES = (("%", "%25"), (":", "%3A"), (";", "%3B"), ("|", "%7C"))
+
+Refinement = dict[int, list[str]]
+
+
+def _escape(text: str) -> str:
+    for raw, esc in _ESCAPES:  # "%" first, so escapes are never escaped again
+        text = text.replace(raw, esc)
+    return text
+
+
+def _unescape(text: str) -> str:
+    # Only our four escapes are undone; any other "%xx" a user typed stays literal text.
+    out, i = [], 0
+    while i < len(text):
+        chunk = text[i:i + 3]
+        match = next((raw for raw, esc in _ESCAPES if chunk.upper() == esc), None)
+        if match is not None:
+            out.append(match)
+            i += 3
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def encode_refinement(allowed: Mapping[int, Sequence[str]]) -> str:
+    """The URL string of ``{variable index: [display strings]}``; ``""`` when nothing is allowed."""
+    parts = []
+    for index in sorted(int(i) for i in allowed):
+        values = list(dict.fromkeys(allowed.get(index, allowed.get(str(index), ())) or ()))
+        if index < 0 or not values:
+            continue
+        parts.append(f"{index}:" + "|".join(_escape(v) for v in values))
+    return ";".join(parts)
+
+
+def decode_refinement(text: str | None) -> Refinement:
+    """Inverse of :func:`encode_refinement`; malformed parts are ignored, never raised."""
+    out: Refinement = {}
+    for part in (text or "").split(";"):
+        index, sep, body = part.partition(":")
+        if not sep or not index.strip().isdigit():
+            continue
+        values = out.setdefault(int(index), [])
+        for value in (_unescape(v) for v in body.split("|")):
+            if value not in values:
+                values.append(value)
+    return out
+
+
+def toggle(text: str | None, index: int, value: str) -> str:
+    """The refinement string after clicking the chip ``value`` of variable ``index``."""
+    allowed = decode_refinement(text)
+    values = allowed.setdefault(int(index), [])
+    if value in values:
+        values.remove(value)
+    else:
+        values.append(value)
+    return encode_refinement(allowed)
+
+
+def resolve(table: ComparisonTable, allowed: Mapping[int, Sequence[str]]) -> dict[int, list[Any]]:
+    """The engine's ``allowed`` for ``refine``: display strings back to the table's values.
+
+    Indices outside the table and strings matching no value are dropped (a stale bookmark then
+    refines less instead of failing). A string matches every value displayed that way.
+    """
+    out: dict[int, list[Any]] = {}
+    for index, wanted in allowed.items():
+        index = int(index)
+        if not 0 <= index < len(table.variables):
+            continue
+        names = set(wanted)
+        values = [v for v in table.distinct_values(index) if format_value(v) in names]
+        if values:
+            out[index] = values
+    return out
+
+
+def canonical(table: ComparisonTable, text: str | None) -> str:
+    """The string restricted to what ``table`` has: ``""`` when the refinement has no effect."""
+    resolved = resolve(table, decode_refinement(text))
+    return encode_refinement({i: [format_value(v) for v in vals] for i, vals in resolved.items()})

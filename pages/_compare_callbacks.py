@@ -1,0 +1,190 @@
+"""Callbacks of the overview's Compare tab: stores in, ``components.comparison`` builders out.
+
+The refinement lives in ``ids.OV_REFINE`` as the URL string of ``backend.refine_url`` (the URL
+writer copies it verbatim), so a bookmark restores it. Any change of the selection resets it, as
+in the reference; the first render of a page keeps the one that came with the URL.
+"""
+
+from __future__ import annotations
+
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc
+from dash.exceptions import PreventUpdate
+
+from backend.refine_url import toggle
+from components import ids
+from components.comparison import (
+    CHART,
+    CHIP,
+    DOWNLOAD,
+    DOWNLOAD_BUTTON,
+    RESET,
+    UPDATE,
+    compare_body,
+    comparison_csv,
+    compute,
+)
+from components.context import experiment
+
+_SELECTION_PROP = f"{ids.OV_SELECTION}.data"
+
+
+def _clicked(values: list | int | None) -> bool:
+    """True when the trigger is a real click, not a component appearing with n_clicks=0."""
+    return bool(ctx.triggered and ctx.triggered[0].get("value")) and bool(values)
+
+
+@callback(
+    Output(ids.OV_COMPARE, "children"),
+    Input(ids.OV_SELECTION, "data"),
+    Input(ids.OV_REFINE, "data"),
+)
+def render(selection: list[str] | None, refinement: str | None) -> list:
+    """Charts, menu and table for the selection; a new selection starts unrefined."""
+    if _SELECTION_PROP in ctx.triggered_prop_ids:
+        refinement = ""  # reset_refinement clears the store too; do not draw the stale one first
+    forest = experiment().forest
+    return compare_body(forest, compute(forest, selection or [], refinement))
+
+
+@callback(
+    Output(ids.OV_REFINE, "data", allow_duplicate=True),
+    Input(ids.OV_SELECTION, "data"),
+    State(ids.OV_REFINE, "data"),
+    prevent_initial_call=True,
+)
+def reset_refinement(_selection: list[str] | None, current: str | None) -> str:
+    """The allowed values are reset whenever the selection changes (spec §1.8)."""
+    if not current:
+        raise PreventUpdate
+    return ""
+
+
+@callback(
+    Output(ids.OV_REFINE, "data", allow_duplicate=True),
+    Input({"type": CHIP, "var": ALL, "value": ALL}, "n_clicks"),
+    State(ids.OV_REFINE, "data"),
+    prevent_initial_call=True,
+)
+def toggle_chip(clicks: list[int], current: str | None) -> str:
+    """A chip click toggles its value in its variable's allowed list."""
+    chip = ctx.triggered_id
+    if not isinstance(chip, dict) or not _clicked(any(clicks)):
+        raise PreventUpdate
+    return toggle(current, int(chip["var"]), str(chip["value"]))
+
+
+@callback(
+    Output(ids.OV_REFINE, "data", allow_duplicate=True),
+    Input(RESET, "n_clicks"),
+    prevent_initial_call=True,
+)
+def reset(clicks: int | None) -> str:
+    """"Reset" clears every allowed list."""
+    if not _clicked(clicks):
+        raise PreventUpdate
+    return ""
+
+
+@callback(
+    Output(ids.OV_SELECTION, "data", allow_duplicate=True),
+    Output(ids.OV_REFINE, "data", allow_duplicate=True),
+    Input(UPDATE, "n_clicks"),
+    State(ids.OV_SELECTION, "data"),
+    State(ids.OV_REFINE, "data"),
+    prevent_initial_call=True,
+)
+def update_selection(clicks: int | None, selection: list[str] | None, refinement: str | None) -> tuple:
+    """"Update Selection": the refined models become the selection, unrefined."""
+    if not _clicked(clicks):
+        raise PreventUpdate
+    kept = compute(experiment().forest, selection or [], refinement).refined_ids
+    if not kept:
+        raise PreventUpdate
+    return kept, ""
+
+
+@callback(
+    Output(ids.OV_SELECTION, "data", allow_duplicate=True),
+    Input({"type": CHART, "metric": ALL}, "clickData"),
+    prevent_initial_call=True,
+)
+def select_bar(_clicks: list[dict | None]) -> list[str]:
+    """Clicking a bar selects that single model."""
+    forest = experiment().forest
+    for trigger in ctx.triggered:
+        points = (trigger.get("value") or {}).get("points") or []
+        if points and points[0].get("customdata") in forest:
+            return [points[0]["customdata"]]
+    raise PreventUpdate
+
+
+@callback(
+    Output(DOWNLOAD, "data"),
+    Input(DOWNLOAD_BUTTON, "n_clicks"),
+    State(ids.OV_SELECTION, "data"),
+    State(ids.OV_REFINE, "data"),
+    prevent_initial_call=True,
+)
+def download(clicks: int | None, selection: list[str] | None, refinement: str | None) -> dict:
+    """The comparison table as CSV (raw values, model id first)."""
+    if not _clicked(clicks):
+        raise PreventUpdate
+    forest = experiment().forest
+    comparison = compute(forest, selection or [], refinement)
+    if comparison.simplified is None or comparison.too_few:
+        raise PreventUpdate
+    return dcc.send_string(comparison_csv(forest, comparison.simplified), "comparison.csv", "text/csv")
+
+
+# Hovering a bar hovers its model: the map rings it and the scatter shows its point.
+clientside_callback(
+    """function (_hovers) {
+        const t = (window.dash_clientside.callback_context.triggered || [])[0];
+        if (!t) return window.dash_clientside.no_update;
+        const p = t.value && t.value.points && t.value.points[0];
+        return p && typeof p.customdata === "string" ? p.customdata : null;
+    }""",
+    Output(ids.OV_HOVER, "data", allow_duplicate=True),
+    Input({"type": CHART, "metric": ALL}, "hoverData"),
+    prevent_initial_call=True,
+)
+
+# Hovering a chip rings every model with that value (map) and hovers their scatter points.
+# One delegated listener on the tab body survives re-renders; ids are read from data-models.
+clientside_callback(
+    """function (_children, mapId, slotId) {
+        const host = document.getElementById("__HOST__");
+        if (!host || host._ccChipHover) return;
+        host._ccChipHover = true;
+        function show(models) {
+            const m = document.getElementById(mapId);
+            const cy = m && m._cyreg ? m._cyreg.cy : null;
+            if (cy) cy.batch(() => {
+                cy.nodes(".hovered").removeClass("hovered");
+                models.forEach((id) => cy.getElementById(id).addClass("hovered"));
+            });
+            const slot = document.getElementById(slotId);
+            const gd = slot ? slot.querySelector(".js-plotly-plot") : null;
+            if (!gd || !gd.data || !gd.data[0] || !window.Plotly) return;
+            const cd = Array.from(gd.data[0].customdata || []);
+            const pts = models.map((id) => cd.indexOf(id)).filter((i) => i >= 0)
+                .map((i) => ({curveNumber: 0, pointNumber: i}));
+            if (pts.length) window.Plotly.Fx.hover(gd, pts); else window.Plotly.Fx.unhover(gd);
+        }
+        host.addEventListener("mouseover", (e) => {
+            const chip = e.target.closest ? e.target.closest(".cc-chip") : null;
+            if (!chip || chip === host._ccChip) return;
+            host._ccChip = chip;
+            try { show(JSON.parse(chip.getAttribute("data-models") || "[]")); } catch (err) { show([]); }
+        });
+        host.addEventListener("mouseout", (e) => {
+            const chip = e.target.closest ? e.target.closest(".cc-chip") : null;
+            if (!chip || (e.relatedTarget && chip.contains(e.relatedTarget))) return;
+            host._ccChip = null;
+            show([]);
+        });
+    }""".replace("__HOST__", ids.OV_COMPARE),
+    Input(ids.OV_COMPARE, "children"),
+    State(ids.OV_MAP, "id"),
+    State(ids.OV_SCATTER_SLOT, "id"),
+)
