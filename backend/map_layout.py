@@ -26,15 +26,14 @@ Models whose ``base`` names no model are roots (the reference would fail); model
 from __future__ import annotations
 
 import math
-import re
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cmp_to_key
 from typing import Any
 
-_UNDEFINED = object()
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|Infinity)")
+from backend._js_semantics import UNDEFINED, get, js_order, utf16
+
 _GAP = 1 << 32
 #: The reference's sorts are replayed exactly (``_ExactRows``) while they need at most about
 #: this many comparisons (~0.1 s); larger maps use the near-linear ``_Rows``.
@@ -49,43 +48,6 @@ class MapLayout:
     positions: dict[str, tuple[int, int]]
 
 
-def _get(obj: Any, key: str) -> Any:
-    return obj.get(key) if isinstance(obj, Mapping) else getattr(obj, key, None)
-
-
-def _js_number(v: Any) -> float:
-    """JavaScript ``Number(v)`` for scalars (null is 0, undefined and junk are NaN)."""
-    if v is None or isinstance(v, (bool, int, float)):
-        return float(v or 0)
-    if not isinstance(v, str):
-        return math.nan
-    s = v.strip()
-    if re.fullmatch(r"0[xX][0-9a-fA-F]+", s):
-        return float(int(s, 16))
-    return float(s or 0) if not s or _NUMBER.fullmatch(s) else math.nan
-
-
-def _js_order(a: Any, b: Any) -> int:
-    """0 when JavaScript ``a == b``, else -1 when ``a < b`` holds and 1 when it does not."""
-    ta, tb = type(a), type(b)
-    if ta in (int, float) and tb in (int, float):
-        return 0 if a == b else (-1 if a < b else 1)
-    if ta is str and tb is str:
-        if a == b:
-            return 0
-        return -1 if (a < b if a.isascii() and b.isascii() else _utf16(a) < _utf16(b)) else 1
-    nullish = (None, _UNDEFINED)
-    if (a in nullish) != (b in nullish):
-        pass  # null == only null or undefined
-    elif a in nullish or _js_number(a) == _js_number(b):
-        return 0
-    return -1 if _js_number(a) < _js_number(b) else 1
-
-
-def _utf16(s: str | None) -> bytes:
-    return (s or "").encode("utf-16-be")
-
-
 class _Forest:
     """Trees without a super-root, children in model-list order, reachable nodes only."""
 
@@ -93,7 +55,7 @@ class _Forest:
         try:  # plain dicts, the common case, without per-model isinstance checks
             rows = [(m["id"], m.get("base"), m.get("operation")) for m in models]
         except (TypeError, KeyError, AttributeError):
-            rows = [(_get(m, "id"), _get(m, "base"), _get(m, "operation")) for m in models]
+            rows = [(get(m, "id"), get(m, "base"), get(m, "operation")) for m in models]
         index: dict[Any, int] = {}
         for mid, _, _ in rows:
             index.setdefault(mid, len(index))
@@ -112,8 +74,8 @@ class _Forest:
             seen[i] = True
             if op is not None:  # JavaScript: any operation object, even an empty one
                 self.has_op[i] = True
-                self.name[i] = _get(op, "name")
-                self.params[i] = _get(op, "parameters") or {}
+                self.name[i] = get(op, "name")
+                self.params[i] = get(op, "parameters") or {}
             p = index.get(base, -1) if base is not None else -1
             self.parent[i] = p
             if p >= 0:
@@ -140,12 +102,12 @@ class _Forest:
         """Parameters in the reference's ``Object.keys(...).sort()`` order."""
         out = self._items.get(v)
         if out is None:
-            out = self._items[v] = sorted(self.params[v].items(), key=lambda kv: _utf16(kv[0]))
+            out = self._items[v] = sorted(self.params[v].items(), key=lambda kv: utf16(kv[0]))
         return out
 
     def path_rank(self) -> list[int]:
         """Rank of every node's root path in the lexicographic order of edge-type sequences."""
-        kinds = sorted({e or "" for e in self.edge}, key=_utf16)
+        kinds = sorted({e or "" for e in self.edge}, key=utf16)
         code = {k: i for i, k in enumerate(kinds)}
         trie: dict[tuple[int, int], int] = {}
         tnode = [0] * len(self.ids)
@@ -257,7 +219,7 @@ class _Rows:
             return None
         pb = f.params[b]
         for k, va in f.items(a):
-            r = _js_order(va, pb.get(k, _UNDEFINED))
+            r = js_order(va, pb.get(k, UNDEFINED))
             if r:
                 return r
         return None

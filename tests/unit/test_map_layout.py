@@ -9,7 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backend.map_layout import _UNDEFINED, _js_order, layout
+from backend._js_semantics import UNDEFINED as _UNDEFINED
+from backend._js_semantics import js_order as _js_order
+from backend.map_layout import layout
 from tests.conftest import REFERENCE_FILES, load_reference_json
 
 
