@@ -77,3 +77,26 @@ def is_dark(color: str) -> bool:
     """Perceived brightness below 128 (the reference picks a light outline for dark fills)."""
     r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
     return (r * 299 + g * 587 + b * 114) / 1000 < 128
+
+
+# Behaviors scores (spec §1.9): diverging pink-grey-blue when values go negative, else light to
+# system blue; both interpolated in Lab so equal steps look equal.
+DIVERGING = ("#EB4B63", "#e3e3e3", "#3378F6")
+SEQUENTIAL = ("#dbe9fd", "#3378F6")
+
+
+def score_colors(values: np.ndarray, lo: float, hi: float, diverging: bool) -> list[str]:
+    """Hex colours of scores on the Behaviors page's value scale; NaN gets the track grey."""
+    values = np.asarray(values, dtype=float)
+    span = (hi - lo) or 1.0
+    t = np.clip((values - lo) / span, 0.0, 1.0)
+    ok = np.isfinite(t)
+    t = np.where(ok, t, 0.0)
+    if diverging:
+        a, mid, b = (_hex_to_lab(c) for c in DIVERGING)
+        lab = np.where((t < 0.5)[:, None], a + (2 * t)[:, None] * (mid - a),
+                       mid + (2 * t - 1)[:, None] * (b - mid))
+    else:
+        a, b = (_hex_to_lab(c) for c in SEQUENTIAL)
+        lab = a + t[:, None] * (b - a)
+    return [c if good else "#e5e7eb" for c, good in zip(_lab_to_hex(lab), ok, strict=True)]

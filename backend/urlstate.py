@@ -42,3 +42,21 @@ def build_query(params: Mapping[str, str | None]) -> str:
     """'?a=1&b=2' from the non-empty params, in the given order; '' when all are empty."""
     items = [(k, v) for k, v in params.items() if v not in (None, "")]
     return "?" + urlencode(items) if items else ""
+
+
+def parse_detail_models(models: str | list[str] | None, base: str | list[str] | None, known: Mapping | set,
+                        limit: int = 16) -> tuple[list[str], str | None, list[str]]:
+    """Models of a detail page (base first, known ids, at most ``limit``), the base, dropped ids.
+
+    Behaviors and Layers share this: an unknown base falls back to the first model so a stale
+    bookmark still opens a view, and the dropped ids are reported rather than silently lost.
+    """
+    wanted = decode_ids(models)
+    chosen, dropped = known_ids(wanted, known)
+    chosen = chosen[:limit]
+    base = first(base)
+    if base not in chosen:
+        base = chosen[0] if chosen else None
+    if base is not None:
+        chosen = [base] + [m for m in chosen if m != base]
+    return chosen, base, dropped

@@ -1,128 +1,123 @@
-"""Behaviors: predictions of several models against a base, computed lazily and cached."""
+"""Behaviors: predictions of up to 16 models against a base, computed and queried on the server.
+
+The URL holds the whole view (backend/behavior_url.py); the layout reads it once, callbacks in
+``pages/_behaviors_callbacks.py`` keep it in a store and write it back.
+"""
 
 from __future__ import annotations
 
-import time
-
 import dash
-from dash import Input, Output, State, callback, dcc, html
+from dash import dcc, html
 
-from backend.behaviors import model_summary
+from backend.behavior_url import parse_view, view_to_dict
+from backend.behaviors import CORRECTNESS
 from backend.cache import CacheError
-from backend.formatting import d3_format
 from backend.inference.protocol import InspectorError
+from backend.urlstate import parse_detail_models
 from components import ids
 from components.context import engine, experiment
+from components.detail_sidebar import detail_sidebar
 from components.jobs import job_controls
+from pages import _behaviors_callbacks  # noqa: F401  (registers the callbacks)
+from pages._behaviors_data import comparison_names
 
 dash.register_page(__name__, path="/behaviors", title="Behaviors · Compress & Compare", name="Behaviors")
 
 MAX_MODELS = 16
 
 
-def parse_models(models: str | None, base: str | None, known) -> tuple[list[str], str | None, list[str]]:
-    """Models (base first, at most 16, known ids only), the base, and dropped ids to report."""
-    wanted = [m for m in (models or "").split(",") if m]
-    dropped = [m for m in wanted if m not in known]
-    chosen = list(dict.fromkeys(m for m in wanted if m in known))[:MAX_MODELS]
-    if base not in chosen:
-        base = chosen[0] if chosen else None
-    if base is not None:
-        chosen = [base] + [m for m in chosen if m != base]
-    return chosen, base, dropped
-
-
-def summary_table(rows: list[dict], base: str) -> html.Table:
-    """Accuracy, agreement with the base, flips and mean KL, one row per model."""
-    head = html.Tr([html.Th(h) for h in ("Model", "Accuracy", "Agrees with base", "Flips", "Mean KL (bits)")])
-    body = [
-        html.Tr(
-            [
-                html.Td(r["model"] + (" (base)" if r["model"] == base else "")),
-                html.Td(d3_format(".2%", r["accuracy"])),
-                html.Td(d3_format(".1%", r["agreement"])),
-                html.Td(str(r["flips"])),
-                html.Td(d3_format(".4f", r["kl"])),
-            ]
-        )
-        for r in rows
-    ]
-    return html.Table([html.Thead(head), html.Tbody(body)], className="cc-table")
-
-
-def _summary(models: list[str], base: str) -> list[dict]:
-    eng = engine()
-    probs = {m: eng.predictions(m)["probs"] for m in models}
-    return model_summary(eng.dataset.labels, probs, base)
+def _placeholder(*children) -> html.Div:
+    return html.Div([html.H2("Behaviors"), *children], className="cc-placeholder")
 
 
 def layout(**query: str) -> html.Div:
-    """Models and base from the URL; cached predictions are shown at once."""
+    """Models, base and the view from the URL; cached predictions show at once."""
     forest = experiment().forest
-    models, base, dropped = parse_models(query.get("models"), query.get("base"), forest)
-    notices = (
-        [html.P(f"Unknown model ids dropped: {', '.join(dropped)}", className="cc-warn")] if dropped else []
-    )
+    models, base, dropped = parse_detail_models(query.get("models"), query.get("base"), forest, MAX_MODELS)
+    notices = [f"Unknown model ids dropped: {', '.join(dropped)}"] if dropped else []
     if not models:
-        return html.Div(
-            [
-                html.H2("Behaviors"),
-                *notices,
-                html.P(
-                    "Select 2–16 models on the overview and press Behaviors, or open "
-                    "/behaviors?models=a,b,c&base=a.",
-                    className="cc-hint",
-                ),
-            ],
-            className="cc-placeholder",
-        )
-    result, status = None, ""
+        return _placeholder(
+            *[html.P(n, className="cc-warn") for n in notices],
+            html.P("Select 2–16 models on the overview and press Behaviors, or open "
+                   "/behaviors?models=a,b,c&base=a.", className="cc-hint"))
     try:
         eng = engine()
-        if all(eng.is_cached("predictions", m) for m in models):
-            result, status = summary_table(_summary(models, base), base), "Loaded from cache."
+        names = comparison_names(eng)
+        classes = eng.dataset.class_names
     except (InspectorError, CacheError) as exc:
-        status = str(exc)
-    return html.Div(
-        [
-            dcc.Store(id=ids.BH_MODELS, data={"models": models, "base": base}),
-            html.H2("Behaviors"),
-            *notices,
-            html.P(["Base: ", html.B(base), f" · {len(models)} models"], className="cc-hint"),
+        return _placeholder(*[html.P(n, className="cc-warn") for n in notices],
+                            html.P(str(exc), className="cc-error"))
+    view = parse_view(query, models, base, names, len(classes))
+    notices += list(view.problems)
+    view = view.with_(comparison=view.comparison or names[0])
+    wrong_options = [{"label": "Any", "value": -1}] + [
+        {"label": f"exactly {k} of {len(models)} wrong", "value": k} for k in range(len(models) + 1)]
+    toolbar = html.Div([
+        html.Button("Show All Instances" if view.level == "class" else "‹ Classes", id=ids.BH_LEVEL,
+                    n_clicks=0, className="cc-button"),
+        html.Div([html.Span("Filter to class:", className="cc-control-label"),
+                  dcc.Dropdown(id=ids.BH_CLASS, options=[{"label": "All", "value": -1}] + [
+                      {"label": c, "value": i} for i, c in enumerate(classes)],
+                      value=view.class_filter if view.class_filter is not None else -1, clearable=False,
+                      className="cc-dropdown")],
+                 className="cc-control", id=f"{ids.BH_CLASS}-box",
+                 style={"display": "none"} if view.level == "class" else {}),
+        html.Div([html.Span("Comparison metric:", className="cc-control-label"),
+                  dcc.Dropdown(id=ids.BH_COMPARISON, options=names, value=view.comparison, clearable=False,
+                               className="cc-dropdown")], className="cc-control"),
+        dcc.RadioItems(id=ids.BH_MODE, options=[{"label": "Absolute", "value": "absolute"},
+                                                {"label": "Relative", "value": "relative"}],
+                       value=view.mode, inline=True, className="cc-toggle"),
+        html.Div([html.Span("Errors:", className="cc-control-label"),
+                  dcc.Dropdown(id=ids.BH_WRONG, options=wrong_options,
+                               value=view.wrong if view.wrong is not None else -1, clearable=False,
+                               className="cc-dropdown")], className="cc-control"),
+        html.Button("Clear filters", id=ids.BH_CLEAR, n_clicks=0, className="cc-button"),
+        html.Button("Export CSV", id=ids.BH_EXPORT, n_clicks=0, className="cc-button"),
+        dcc.Download(id=ids.BH_DOWNLOAD),
+    ], className="cc-toolbar bh-toolbar", id=ids.BH_TOOLBAR, style={"display": "none"})
+    main = html.Div([
+        *[html.P(n, className="cc-warn") for n in notices],
+        html.Div([
             job_controls(ids.BH_LOAD, ids.BH_CANCEL, ids.BH_PROGRESS, ids.BH_STATUS, "Load predictions"),
-            html.Div(status, className="cc-status-line", id=f"{ids.BH_STATUS}-initial"),
-            html.Div(result, id=ids.BH_RESULT),
-        ],
-        className="cc-placeholder cc-wide",
-    )
+        ], className="bh-job"),
+        html.Div(id=ids.BH_EMPTY),
+        toolbar,
+        html.Div(id=ids.BH_FILTERS, className="bh-filters"),
+        html.Div([
+            html.Div(id=ids.BH_SUMMARY),
+            html.Div(id=ids.BH_HISTS),
+            html.Div(id=ids.BH_TABLE),
+        ], className="bh-scroll", id=ids.BH_VIEW),
+        html.Details([
+            html.Summary("Where did predictions change? Flip matrix and attribution along the tree"),
+            html.Div([
+                html.Div([html.H4("How often two models disagree"),
+                          html.P("Click a cell to list the instances on which the two models disagree.",
+                                 className="cc-hint"),
+                          dcc.Graph(id=ids.BH_FLIPS, config={"displayModeBar": False},
+                                    figure={"data": [], "layout": {"height": 10}}),
+                          html.Button("Show all instances again", id=ids.BH_PAIR_CLEAR, n_clicks=0,
+                                      className="cc-button")], className="bh-flips"),
+                html.Div([html.H4("Which operation introduced the new errors"),
+                          html.P("For each model: instances right at its root and wrong in the model, by the "
+                                 "first step on the path after which the prediction changed and was wrong.",
+                                 className="cc-hint"),
+                          html.Div(id=ids.BH_ATTRIBUTION)], className="bh-attribution"),
+            ], className="bh-extras"),
+        ], open=True, className="bh-details cc-card", id=ids.BH_EXTRAS, style={"display": "none"}),
+    ], className="bh-main")
+    return html.Div([
+        dcc.Store(id=ids.BH_STATE, data=view_to_dict(view)),
+        dcc.Store(id=ids.BH_POS, data={"sort": list(view.sort) if view.sort else None, "page": view.page,
+                                       "restore": True}),
+        dcc.Store(id=ids.BH_READY, data=0),
+        dcc.Store(id=ids.BH_GRIDKEY, data=None),
+        dcc.Store(id=ids.BH_HEADKEY, data=None),
+        detail_sidebar("behaviors", models, base,
+                       "To add to the selection, return to the Compression Overview."),
+        main,
+    ], className="bh-page")
 
 
-@callback(
-    Output(ids.BH_RESULT, "children"),
-    Output(ids.BH_STATUS, "children"),
-    Input(ids.BH_LOAD, "n_clicks"),
-    State(ids.BH_MODELS, "data"),
-    background=True,
-    prevent_initial_call=True,
-    progress=[Output(ids.BH_PROGRESS, "value"), Output(ids.BH_PROGRESS, "max")],
-    running=[
-        (Output(ids.BH_LOAD, "disabled"), True, False),
-        (Output(ids.BH_CANCEL, "disabled"), False, True),
-    ],
-    cancel=[Input(ids.BH_CANCEL, "n_clicks")],
-)
-def load_predictions(set_progress, _clicks: int, state: dict) -> tuple:
-    """Compute (or read) predictions model by model, with progress; errors are one line."""
-    models, base = state["models"], state["base"]
-    t0 = time.perf_counter()
-    try:
-        eng = engine()
-        n = len(eng.dataset)
-        total = n * len(models)
-        for i, model_id in enumerate(models):
-            eng.predictions(model_id, lambda done, _t, _m, i=i: set_progress((str(i * n + done), str(total))))
-            set_progress((str((i + 1) * n), str(total)))
-        rows = _summary(models, base)
-    except (InspectorError, CacheError) as exc:
-        return None, str(exc)
-    return summary_table(rows, base), f"Predictions ready in {time.perf_counter() - t0:.1f} s."
+__all__ = ["layout", "CORRECTNESS"]

@@ -31,7 +31,9 @@ class DemoInspector(TorchInspector):
         split = self._split
         return EvalDataset(ids=np.asarray(split.ids), labels=split.y.numpy(),
                            class_names=list(data.CLASS_NAMES), kind="image",
-                           content_digest=str(float(split.x.sum())))
+                           # numpy, not torch: the web process must never enter a torch (OpenMP)
+                           # parallel region, or the background jobs it forks deadlock in theirs.
+                           content_digest=str(float(split.x.numpy().astype(np.float64).sum())))
 
     def read_checkpoint(self, model: Model) -> Any:
         """The demo's checkpoints are resolved by ``load_checkpoint`` (weights only)."""

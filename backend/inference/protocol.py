@@ -75,6 +75,10 @@ class Inspector(ABC):
     """Loads models and computes their outputs; subclass it and name it in the config.
 
     ``version`` is part of every cache key: bump it when the inspector's outputs change.
+
+    ``dataset``, ``comparisons`` and ``render_instance`` also run in the web process: keep them
+    free of torch computation (plain numpy). Background jobs are forked from that process, and a
+    fork after a multi-threaded torch (OpenMP) operation deadlocks the child's first parallel op.
     """
 
     version: str = "1"

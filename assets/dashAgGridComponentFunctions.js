@@ -1,0 +1,51 @@
+/* Cell renderers of the Behaviors grid. Every number, colour and label is computed on the
+   server (components/behaviors_grid.py); these only draw, and React escapes all text. */
+var dagcomponentfuncs = (window.dashAgGridComponentFunctions = window.dashAgGridComponentFunctions || {});
+
+(function () {
+  const h = React.createElement;
+
+  function Thumb(props) {
+    const [big, setBig] = React.useState(false);
+    return h("img", {
+      src: props.src, alt: "instance " + props.id, title: big ? "Click to shrink" : "Click to enlarge",
+      className: big ? "bh-thumb bh-thumb-big" : "bh-thumb",
+      onClick: function (e) { e.stopPropagation(); setBig(!big); },
+    });
+  }
+
+  dagcomponentfuncs.BhItem = function (props) {
+    const d = props.value;
+    if (!d) return h("span", { className: "cc-hint" }, "Loading…");
+    if (d.kind === "class") {
+      return h("div", { className: "bh-item bh-class", title: "Click to list this class's instances" },
+        h("b", null, d.name), h("span", { className: "cc-hint" }, " " + d.count.toLocaleString() + " instances"));
+    }
+    return h("div", { className: "bh-item bh-instance" },
+      d.image ? h(Thumb, { src: d.image, id: d.id }) : null,
+      h("div", { className: "bh-item-text" },
+        d.text !== undefined ? h("div", { className: "bh-text" }, d.text) : null,
+        h("code", null, d.id),
+        h("div", { className: "cc-hint" }, "Label: " + d.label)));
+  };
+
+  dagcomponentfuncs.BhCell = function (props) {
+    const c = props.value;
+    if (!c) return null;
+    let bar = null;
+    if (c.frac !== null && c.frac !== undefined) {
+      const pct = (c.centered ? 50 : 100) * c.frac;
+      const style = { width: pct + "%", background: c.color };
+      if (c.centered) {
+        if (c.neg) { style.right = "50%"; } else { style.left = "50%"; }
+      } else { style.left = "0"; }
+      bar = h("div", { className: "bh-bar", title: c.title },
+        h("div", { className: "bh-bar-fill", style: style }),
+        c.centered ? h("div", { className: "bh-bar-dot" }) : null);
+    }
+    return h("div", { className: "bh-cell", title: c.title },
+      c.pred !== null && c.pred !== undefined ? h("div", { className: "bh-pred" }, c.pred) : null,
+      c.text ? h("div", { className: "bh-value" }, c.text) : null,
+      h("div", { className: "bh-bar-row" }, bar, c.label ? h("span", { className: "bh-bar-label" }, c.label) : null));
+  };
+})();
