@@ -8,14 +8,18 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
+import sqlite3
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 DEFAULT_CONFIG = ROOT / "configs" / "demo.yaml"
 DEFAULT_CACHE = ROOT / ".cache"
+CELERY_KEY = "CC_CELERY"  # app.server.config key of the Celery app (worker.py reads it)
 
 
 def _log(message: str) -> None:
@@ -48,6 +52,7 @@ def create_app(config_path: str | Path | None = None, cache_dir: str | Path | No
     """
     import dash
     from dash import Dash, dcc, html
+    from dash.exceptions import DependencyException
 
     from components import ids
     from components.context import CONFIG_KEY, install
@@ -59,6 +64,7 @@ def create_app(config_path: str | Path | None = None, cache_dir: str | Path | No
 
         inspector_class(experiment.inspector)
     install(experiment)
+    manager = background_manager(experiment)
     app = Dash(
         __name__,
         use_pages=True,
@@ -67,9 +73,15 @@ def create_app(config_path: str | Path | None = None, cache_dir: str | Path | No
         compress=True,
         suppress_callback_exceptions=True,
         title="Compress & Compare",
-        background_callback_manager=background_manager(experiment),
+        background_callback_manager=manager,
+        on_error=_job_error_handler(experiment),
     )
+    _share_page_callbacks()
+    # a request for a bundle path Dash never registered ("../../app.py") is a 404, not a 500
+    # with a traceback in the log for every probe
+    app.server.register_error_handler(DependencyException, lambda _exc: ("Not Found", 404))
     app.server.config[CONFIG_KEY] = experiment
+    _team_wiring(app, experiment, manager)
     app.layout = html.Div([
         dcc.Location(id=ids.URL, refresh=False),
         topbar(experiment.forest.name),
@@ -79,36 +91,112 @@ def create_app(config_path: str | Path | None = None, cache_dir: str | Path | No
     return app
 
 
+# ``dash.callback`` registers the pages' callbacks into Dash's module-level lists when their
+# modules are first imported, and the first app's server set-up takes them (emptying the lists).
+# A copy lets every app this process creates get them all (tests create several). Filled once
+# per process at start-up, never per request.
+_PAGE_CALLBACKS: dict[str, dict] = {}
+_PAGE_CALLBACK_LIST: dict[str, dict] = {}
+_PAGE_SCRIPTS: list[str] = []  # the inline JavaScript of clientside callbacks
+
+
+def _share_page_callbacks() -> None:
+    from dash import _callback
+
+    def copy(entry: dict) -> dict:  # dash pops keys of "background" while setting an app up
+        return {**entry, "background": dict(entry["background"])} if entry.get("background") else dict(entry)
+
+    _PAGE_CALLBACKS.update({k: copy(v) for k, v in _callback.GLOBAL_CALLBACK_MAP.items()})
+    _PAGE_CALLBACK_LIST.update({item["output"]: item for item in _callback.GLOBAL_CALLBACK_LIST})
+    for key, entry in _PAGE_CALLBACKS.items():
+        _callback.GLOBAL_CALLBACK_MAP.setdefault(key, copy(entry))
+    present = {item["output"] for item in _callback.GLOBAL_CALLBACK_LIST}
+    _callback.GLOBAL_CALLBACK_LIST.extend(v for k, v in _PAGE_CALLBACK_LIST.items() if k not in present)
+    scripts = _callback.GLOBAL_INLINE_SCRIPTS
+    _PAGE_SCRIPTS.extend(js for js in scripts if js not in _PAGE_SCRIPTS)
+    scripts.extend(js for js in _PAGE_SCRIPTS if js not in scripts)
+
+
 def background_manager(experiment):
     """DiskcacheManager on the shared cache dir, or CeleryManager when the config says so."""
     spec = experiment.background
     if spec.manager == "celery":
-        from celery import Celery
-        from dash import CeleryManager
+        from deploy import celery_manager
 
-        celery = Celery("compress_and_compare", broker=spec.broker_url, backend=spec.result_backend)
-        return CeleryManager(celery)
+        return celery_manager(spec)
     import diskcache
-    from dash import DiskcacheManager
+
+    from components.background import SafeDiskcacheManager as DiskcacheManager
 
     jobs_dir = experiment.cache_dir / "background-jobs"
-    jobs_dir.mkdir(parents=True, exist_ok=True)
-    return DiskcacheManager(diskcache.Cache(str(jobs_dir)))
+    try:
+        jobs_dir.mkdir(parents=True, exist_ok=True)
+        return DiskcacheManager(diskcache.Cache(str(jobs_dir)))
+    except (OSError, sqlite3.Error) as exc:  # read-only or full: the overview must still serve
+        # one folder per cache dir, shared by every worker of this machine (jobs are polled
+        # by whichever worker answers); results are not cached, and the pages say why.
+        digest = hashlib.sha256(str(jobs_dir.resolve()).encode()).hexdigest()[:12]
+        fallback = Path(tempfile.gettempdir()) / f"cc-background-jobs-{digest}"
+        _log(f"warning: cache directory {experiment.cache_dir} is not usable "
+             f"({getattr(exc, 'strerror', None) or exc}); background jobs run from {fallback}")
+        fallback.mkdir(parents=True, exist_ok=True)
+        return DiskcacheManager(diskcache.Cache(str(fallback)))
+
+
+def _job_error_handler(experiment):
+    """Under Celery: a dead Redis becomes one line in the job's status (deploy.job_error_handler)."""
+    if experiment.background.manager != "celery":
+        return None
+    from deploy import job_error_handler
+
+    return job_error_handler(experiment.background)
+
+
+def _team_wiring(app, experiment, manager) -> None:
+    """Authentication from CC_AUTH_* (deploy.install_auth); under Celery, check Redis once.
+
+    An unreachable broker is logged in one line and the app still serves the overview.
+    """
+    from deploy import install_auth
+
+    line = install_auth(app)
+    if line:
+        _log(line)
+    if experiment.background.manager == "celery":
+        from deploy import celery_problem, shared_secret
+
+        app.server.config[CELERY_KEY] = manager.handle
+        if not app.server.secret_key:  # job handles must verify in every worker, Redis up or not
+            try:
+                app.server.secret_key = shared_secret(experiment.cache_dir)
+            except OSError as exc:  # an unusable cache dir: Dash keeps its secret in Redis
+                _log(f"warning: cannot keep the job-signing secret in {experiment.cache_dir} ({exc})")
+        problem = celery_problem(manager.handle)
+        if problem:
+            _log(f"warning: {problem}")
 
 
 def create_server():
     """WSGI entry point for gunicorn: ``gunicorn "app:create_server()"`` (config: CC_CONFIG)."""
     from backend.inference.protocol import InspectorError
     from backend.loader import ConfigError
+    from deploy import AuthError
 
     try:
-        return create_app().server
+        server = create_app().server
+        from components.background import web_process_threads
+
+        web_process_threads()
+        return server
     except ConfigError as exc:
         for line in exc.problems:
             _log(line)
         raise SystemExit(2) from None
     except InspectorError as exc:
         _log(f"{load_path(None)}: {exc}")
+        raise SystemExit(2) from None
+    except AuthError as exc:
+        _log(f"error: {exc}")
         raise SystemExit(2) from None
 
 
@@ -157,10 +245,13 @@ def main(argv: list[str] | None = None) -> int:
     except InspectorError as exc:
         _log(f"{load_path(args.config)}: {exc}")
         return 2
-    except Exception as exc:  # a builder or plug-in failure: one line, not a traceback
+    except Exception as exc:  # a builder or plug-in failure (or deploy.AuthError): one line, not a traceback
         _log(f"error: {type(exc).__name__}: {exc}".splitlines()[0])
         return 2
     _log(f"serving {app.server.config['CC_EXPERIMENT'].summary()} on http://{args.host}:{args.port}")
+    from components.background import web_process_threads
+
+    web_process_threads()
     app.run(host=args.host, port=args.port, debug=args.debug)
     return 0
 

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import uuid
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ class ResultCache:
         try:
             (self.directory / "arrays").mkdir(parents=True, exist_ok=True)
             self.index = diskcache.Cache(str(self.directory / "index"))
-        except OSError as exc:
+        except (OSError, sqlite3.Error) as exc:
             raise CacheError(f"cache directory {self.directory} is not usable: "
                              f"{exc.strerror or exc}") from None
 
@@ -134,6 +135,6 @@ class ResultCache:
     def _write(self, fn) -> None:
         try:
             fn()
-        except OSError as exc:
+        except (OSError, sqlite3.Error) as exc:  # sqlite: a read-only or full index
             raise CacheError(f"cannot write to cache directory {self.directory}: "
-                             f"{exc.strerror or exc}") from None
+                             f"{getattr(exc, 'strerror', None) or exc}") from None

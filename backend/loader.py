@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import multiprocessing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,15 @@ class Experiment:
                 f"{len(f.operations)} operations, {len(f.metrics)} metrics")
 
 
+def _name(text: Any, limit: int = 80) -> str:
+    """An id or key as it appears in a message: control characters escaped, long ones cut.
+
+    A message stays one readable line whatever a file holds (an id with a newline, a 1 MB id).
+    """
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def _describe(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
@@ -76,7 +86,7 @@ def _pydantic_problems(
         if raw_models is not None and len(loc) >= 2 and loc[0] == "models" and isinstance(loc[1], int):
             raw = raw_models[loc[1]]
             mid = raw.get("id") if isinstance(raw, dict) else None
-            where += f"model '{mid}': " if isinstance(mid, str) else f"models[{loc[1]}]: "
+            where += f"model '{_name(mid)}': " if isinstance(mid, str) else f"models[{loc[1]}]: "
             loc = loc[2:]
         field = _field_path(loc)
         kind = err["type"]
@@ -91,7 +101,7 @@ def _pydantic_problems(
             text = f"must be {wanted}" if wanted else err["msg"].lower()
             msg = f"{text}, got {_describe(err.get('input'))}"
         # union branches repeat an error per branch at one field: keep the first.
-        out.setdefault((where, field), f"{where}{field or '(top level)'}: {msg}")
+        out.setdefault((where, field), f"{where}{_name(field, 200) or '(top level)'}: {msg}")
     return list(out.values())
 
 
@@ -133,6 +143,8 @@ def _read(path: Path) -> dict[str, Any]:
         doc = read_document(path)
     except DocumentError as exc:
         raise ConfigError([str(exc)]) from None
+    if doc is None:
+        raise ConfigError([f"{path}: expected a mapping at the top level, got an empty document"])
     if not isinstance(doc, dict):
         raise ConfigError([f"{path}: expected a mapping at the top level, got "
                            f"{type(doc).__name__}"])
@@ -156,9 +168,7 @@ def _merge_specs(first: list, override: list) -> list:
     return list(merged.values())
 
 
-def run_builder(spec: str, models_path: Path, cache_dir: Path,
-                log: Callable[[str], None]) -> None:
-    """Import 'module:function' and call it to (re)build a missing models file."""
+def _builder(spec: str) -> Callable:
     module_name, _, func_name = spec.partition(":")
     try:
         module = importlib.import_module(module_name)
@@ -167,7 +177,51 @@ def run_builder(spec: str, models_path: Path, cache_dir: Path,
     fn = getattr(module, func_name or "build", None)
     if not callable(fn):
         raise ConfigError([f"builder: module '{module_name}' has no function '{func_name}'"])
-    fn(models_path=models_path, cache_dir=cache_dir, log=log)
+    return fn
+
+
+def _build_in_child(spec: str, models_path: Path, cache_dir: Path, conn) -> None:
+    try:
+        _builder(spec)(models_path=models_path, cache_dir=cache_dir, log=lambda m: conn.send(("log", m)))
+        conn.send(("ok", ""))
+    except ConfigError as exc:
+        conn.send(("error", exc.problems[0]))
+    except Exception as exc:  # noqa: BLE001 - a user builder may raise anything: report one line
+        conn.send(("error", f"builder '{spec}' failed: {type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+def run_builder(spec: str, models_path: Path, cache_dir: Path,
+                log: Callable[[str], None]) -> None:
+    """Import 'module:function' and call it to (re)build a missing models file.
+
+    It runs in a freshly spawned process: training multi-threaded torch in the web process would
+    leave an OpenMP pool behind, and every background job forked from it afterwards would hang
+    in its first parallel operation.
+    """
+    _builder(spec)  # import errors are reported here, in one line, before any process starts
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_build_in_child, args=(spec, models_path, cache_dir, child), daemon=True)
+    proc.start()
+    child.close()
+    outcome = ("error", f"builder '{spec}' exited without a result")
+    try:
+        while True:
+            kind, message = parent.recv()
+            if kind == "log":
+                log(message)
+            else:
+                outcome = (kind, message)
+                break
+    except EOFError:
+        pass
+    finally:
+        proc.join()
+    if outcome[0] != "ok":
+        detail = outcome[1] if proc.exitcode in (0, None) else f"{outcome[1]} (exit code {proc.exitcode})"
+        raise ConfigError([detail])
 
 
 def load_experiment(
@@ -248,7 +302,7 @@ def build_forest(
     ids: dict[str, ModelEntry] = {}
     for e in entries:
         if e.id in ids:
-            problems.append(f"{file}: model '{e.id}': id: duplicate id (ids must be unique)")
+            problems.append(f"{file}: model '{_name(e.id)}': id: duplicate id (ids must be unique)")
         ids[e.id] = e
     declared = {m.name for m in metrics}
     if not metrics:  # no metric list at all: take them in order of first appearance
@@ -260,16 +314,17 @@ def build_forest(
     ops = {o.name: o for o in operations}
     models: dict[str, Model] = {}
     for e in entries:
-        where = f"{file}: model '{e.id}'"
+        where = f"{file}: model '{_name(e.id)}'"
         if e.base is not None and e.base not in ids:
-            problems.append(f"{where}: base: '{e.base}' is not a model id{did_you_mean(e.base, ids.keys())}")
+            problems.append(f"{where}: base: '{_name(e.base)}' is not a model id"
+                            f"{did_you_mean(e.base, ids.keys())}")
         values: dict[str, float] = {}
         for key, value in e.metrics.items():
             if key not in declared:
-                problems.append(f"{where}: metrics.{key}: metric is not declared in metrics"
+                problems.append(f"{where}: metrics.{_name(key)}: metric is not declared in metrics"
                                 f"{did_you_mean(key, declared)}")
             elif value is not None and not math.isfinite(value):
-                problems.append(f"{where}: metrics.{key}: must be a finite number, got {value} "
+                problems.append(f"{where}: metrics.{_name(key)}: must be a finite number, got {value} "
                                 "(use null for a missing value)")
             elif value is not None:
                 values[key] = float(value)
@@ -278,8 +333,8 @@ def build_forest(
             op = Operation(e.operation.name, dict(e.operation.parameters))
             if op.name not in ops:
                 ops[op.name] = OperationSpec(name=op.name)
-                warnings.append(f"{file}: operation '{op.name}' is used (first by model "
-                                f"'{e.id}') but not declared in operations")
+                warnings.append(f"{file}: operation '{_name(op.name)}' is used (first by model "
+                                f"'{_name(e.id)}') but not declared in operations")
         ckpt = None
         if e.checkpoint:
             ckpt = Path(e.checkpoint)
@@ -303,9 +358,10 @@ def _cycle_problems(models: dict[str, Model], file: Path) -> list[str]:
             walk.append(mid)
             mid = models[mid].base
         if mid is not None and state.get(mid) == 1:
-            cycle = walk[walk.index(mid):]
-            out.append(f"{file}: model '{mid}': base: cycle of base links: "
-                       + " -> ".join(cycle + [mid]))
+            cycle = [_name(c) for c in walk[walk.index(mid):] + [mid]]
+            if len(cycle) > 9:  # a 10,000-model cycle is still one readable line
+                cycle = cycle[:4] + [f"... ({len(cycle) - 8} more)"] + cycle[-4:]
+            out.append(f"{file}: model '{_name(mid)}': base: cycle of base links: " + " -> ".join(cycle))
         for w in walk:
             state[w] = 2
     return out

@@ -15,6 +15,7 @@ import yaml
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_EXPANDED_NODES = 2_000_000
+MAX_DEPTH = 100  # levels of nesting; real configs use a handful
 
 
 class DocumentError(ValueError):
@@ -25,13 +26,36 @@ class _RecursiveAlias(Exception):
     """An alias that refers to a node containing itself."""
 
 
+class _TooDeep(Exception):
+    """Nesting deeper than MAX_DEPTH (refused the same way whatever the recursion limit)."""
+
+
+class _DuplicateKey(Exception):
+    """A mapping that repeats a key (PyYAML would silently keep the last value)."""
+
+    def __init__(self, key: str, mark: yaml.Mark | None) -> None:
+        super().__init__(key)
+        self.key, self.mark = key, mark
+
+
+def _check_unique_keys(node: yaml.MappingNode) -> None:
+    seen: set[str] = set()
+    for key, _value in node.value:
+        if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+            if key.value in seen:
+                raise _DuplicateKey(key.value, key.start_mark)
+            seen.add(key.value)
+
+
 def _expanded_size(root: yaml.Node, limit: int) -> int:
     """Number of nodes the document would have once aliases are expanded (capped at limit+1)."""
     sizes: dict[int, int] = {}
     visiting: set[int] = set()
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    stack: list[tuple[yaml.Node, bool, int]] = [(root, False, 0)]
     while stack:
-        node, children_done = stack.pop()
+        node, children_done, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise _TooDeep
         key = id(node)
         if key in sizes:
             continue
@@ -43,11 +67,13 @@ def _expanded_size(root: yaml.Node, limit: int) -> int:
         if isinstance(node, yaml.SequenceNode):
             kids = list(node.value)
         else:  # MappingNode: key and value nodes
+            if not children_done:
+                _check_unique_keys(node)
             kids = [n for pair in node.value for n in pair]
         if not children_done:
             visiting.add(key)
-            stack.append((node, True))
-            stack.extend((k, False) for k in kids if id(k) not in sizes)
+            stack.append((node, True, depth))
+            stack.extend((k, False, depth + 1) for k in kids if id(k) not in sizes)
             continue
         sizes[key] = min(limit + 1, 1 + sum(sizes[id(k)] for k in kids))
     return sizes[id(root)]
@@ -74,6 +100,8 @@ def read_document(path: Path) -> Any:
             raise DocumentError(
                 f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
             ) from None
+        except RecursionError:
+            raise DocumentError(f"{path}: JSON nests too deeply") from None
     return _load_yaml_text(text, path)
 
 
@@ -92,6 +120,11 @@ def _load_yaml_text(text: str, path: Path) -> Any:
             return loader.construct_document(node)
         finally:
             loader.dispose()
+    except _DuplicateKey as exc:
+        mark = exc.mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        key = exc.key if len(exc.key) <= 40 else exc.key[:37] + "..."
+        raise DocumentError(f"{path}: duplicate key '{key}'{where} (keys must be unique)") from None
     except _RecursiveAlias:
         raise DocumentError(f"{path}: YAML has a recursive alias; refusing to load it") from None
     except yaml.MarkedYAMLError as exc:
@@ -101,5 +134,5 @@ def _load_yaml_text(text: str, path: Path) -> Any:
         raise DocumentError(f"{path}: invalid YAML{where}: {problem}") from None
     except yaml.YAMLError as exc:
         raise DocumentError(f"{path}: invalid YAML: {str(exc).splitlines()[0]}") from None
-    except RecursionError:
-        raise DocumentError(f"{path}: YAML nests too deeply") from None
+    except (RecursionError, _TooDeep):
+        raise DocumentError(f"{path}: YAML nests too deeply (more than {MAX_DEPTH} levels)") from None

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import textwrap
 from collections import defaultdict
-from html import escape
+from html import escape as _html_escape
 from typing import Any
 
 from dash import html
@@ -30,6 +30,11 @@ WRAP = 15  # characters per x tick line, as the reference
 PLOT_HEIGHT = 144  # the reference's chart height (the plot area here; margins come on top)
 MARGIN = {"l": 52, "r": 12, "t": 26}
 LINE_PX = 13
+
+
+def escape(text: str) -> str:
+    """Text for Plotly's pseudo-HTML: tags inert; quotes kept (Plotly prints '&quot;' literally)."""
+    return _html_escape(str(text), quote=False)
 
 
 def variable_title(table: ComparisonTable, index: int) -> str:

@@ -7,7 +7,7 @@ Hover labels use Plotly's own d3-format (``%{x:.2%}``), so no value is formatted
 
 from __future__ import annotations
 
-from html import escape
+import html
 
 import numpy as np
 from dash import Patch
@@ -17,6 +17,12 @@ from backend.scales import SELECTION, domain, grey_colors, sqrt_scale
 from components.model_map import metric_array
 
 WEBGL_THRESHOLD = 1000
+
+
+def escape(text: str) -> str:
+    """Text for Plotly, which reads strings as pseudo-HTML: tags inert, and no '&quot;' (Plotly
+    would print that entity literally)."""
+    return html.escape(str(text), quote=False)
 
 
 def _axis_hover(forest: ExperimentForest, metric: str, axis: str) -> str:
@@ -108,8 +114,8 @@ def scatter_figure(
             "clickmode": "event+select",
             "uirevision": f"{x}|{y}",
             "showlegend": False,
-            "xaxis": {"title": {"text": x or ""}, "gridcolor": "#eef0f3", "zeroline": False},
-            "yaxis": {"title": {"text": y or ""}, "gridcolor": "#eef0f3", "zeroline": False},
+            "xaxis": {"title": {"text": escape(x or "")}, "gridcolor": "#eef0f3", "zeroline": False},
+            "yaxis": {"title": {"text": escape(y or "")}, "gridcolor": "#eef0f3", "zeroline": False},
             "font": {"family": "system-ui, sans-serif", "size": 11},
             "shapes": budget_shapes(x, y, budgets),
         },

@@ -6,20 +6,37 @@ arguments) and read back from ``backend.cache`` afterwards, in any worker, after
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cached_property
 
 import numpy as np
 
-from backend.cache import ResultCache, result_key
+from backend.cache import CacheError, ResultCache, result_key
 from backend.forest import ExperimentForest, Model
-from backend.inference.protocol import EvalDataset, Inspector, InspectorError
+from backend.inference.protocol import EvalDataset, Inspector, InspectorError, RenderedInstance
 
 Progress = Callable[[int, int, str], None]
 
 
 def _quiet(_done: int, _total: int, _message: str) -> None:
     return None
+
+
+@contextmanager
+def plugin_call(what: str) -> Iterator[None]:
+    """Run inspector code; any exception it raises becomes one InspectorError line naming ``what``.
+
+    A plug-in bug (a shape mismatch in forward, a missing data file) must reach the page as one
+    line, not as a traceback in a background job.
+    """
+    try:
+        yield
+    except (InspectorError, CacheError):
+        raise
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+        raise InspectorError(f"{what} failed ({type(exc).__name__}{': ' + first if first else ''})") from None
 
 
 class Engine:
@@ -36,7 +53,12 @@ class Engine:
     @cached_property
     def dataset(self) -> EvalDataset:
         """The evaluation dataset (asked of the inspector once per engine)."""
-        return self.inspector.dataset()
+        with plugin_call("inspector: dataset()"):
+            dataset = self.inspector.dataset()
+        if not isinstance(dataset, EvalDataset):
+            raise InspectorError(f"inspector: dataset() must return an EvalDataset, got "
+                                 f"{type(dataset).__name__}")
+        return dataset
 
     @cached_property
     def dataset_fingerprint(self) -> str:
@@ -76,18 +98,40 @@ class Engine:
         if hit is not None:
             return hit
         n = len(self.dataset)
-        loaded = self.inspector.load_model(self.model(model_id))
+        loaded = self._load(model_id)
         step = self.inspector.batch_size
         parts: dict[str, list[np.ndarray]] = {}
         for start in range(0, n, step):
-            batch = self.inspector.predict(loaded, np.arange(start, min(n, start + step)))
-            for name, value in batch.items():
+            stop = min(n, start + step)
+            with plugin_call(f"model '{model_id}': predict on rows {start}-{stop - 1}"):
+                batch = self.inspector.predict(loaded, np.arange(start, stop))
+            for name, value in self._named_arrays(model_id, "predict", batch).items():
                 parts.setdefault(name, []).append(value)
-            progress(min(n, start + step), n, f"predicting with {model_id}")
-        arrays = {name: np.concatenate(chunks) for name, chunks in parts.items()}
+            progress(stop, n, f"predicting with {model_id}")
+        with plugin_call(f"model '{model_id}': joining the batches"):
+            arrays = {name: np.concatenate(chunks) for name, chunks in parts.items()}
         self._check_rows(model_id, arrays, n)
         self.cache.put_arrays(key, arrays, {"model": model_id, "kind": "predictions"})
         return self.cache.get_arrays(key) or arrays
+
+    def _load(self, model_id: str):
+        with plugin_call(f"model '{model_id}': load_model"):
+            return self.inspector.load_model(self.model(model_id))
+
+    @staticmethod
+    def _named_arrays(model_id: str, method: str, value: object) -> dict[str, np.ndarray]:
+        """A plug-in's named outputs as arrays, or a one-line error saying what came back."""
+        if not isinstance(value, dict):
+            raise InspectorError(f"model '{model_id}': {method} must return a dict of arrays, got "
+                                 f"{type(value).__name__}")
+        out = {}
+        for name, array in value.items():
+            array = np.asarray(array) if not isinstance(array, np.ndarray) else array
+            if array.ndim == 0 or array.dtype == object:
+                raise InspectorError(f"model '{model_id}': {method} output '{name}' must be an array "
+                                     f"with one row per instance, got {type(value[name]).__name__}")
+            out[str(name)] = array
+        return out
 
     def _check_rows(self, model_id: str, arrays: dict[str, np.ndarray], n: int) -> None:
         for name, value in arrays.items():
@@ -100,6 +144,15 @@ class Engine:
             raise InspectorError(f"model '{model_id}': output 'probs' has shape {probs.shape}, "
                                  f"expected ({n}, {classes}) for {classes} classes")
 
+    def render_instance(self, index: int) -> RenderedInstance:
+        """One dataset row as the browser shows it; a plug-in failure is one line naming the row."""
+        with plugin_call(f"inspector: render_instance({index})"):
+            rendered = self.inspector.render_instance(index)
+        if not isinstance(rendered, RenderedInstance):
+            raise InspectorError(f"inspector: render_instance({index}) must return a RenderedInstance, "
+                                 f"got {type(rendered).__name__}")
+        return rendered
+
     # --- parameters ------------------------------------------------------------------------
     def parameters(self, model_id: str, progress: Progress = _quiet) -> dict[str, np.ndarray]:
         """Every parameter tensor of a model (cached as memory-mapped arrays, read lazily)."""
@@ -108,8 +161,9 @@ class Engine:
         if hit is not None:
             return hit
         progress(0, 1, f"loading {model_id}")
-        loaded = self.inspector.load_model(self.model(model_id))
-        arrays = dict(self.inspector.parameters(loaded))
+        loaded = self._load(model_id)
+        with plugin_call(f"model '{model_id}': parameters"):
+            arrays = {str(name): np.asarray(value) for name, value in self.inspector.parameters(loaded)}
         self.cache.put_arrays(key, arrays, {"model": model_id, "kind": "parameters"})
         progress(1, 1, f"loaded {model_id}")
         return self.cache.get_arrays(key) or arrays
@@ -124,15 +178,29 @@ class Engine:
 
     def activations(self, model_id: str, progress: Progress = _quiet) -> dict[str, np.ndarray]:
         """Outputs of the inspector's activation modules on the sample (cached)."""
-        indices = self.activation_indices()
+        return self.activations_at(model_id, self.activation_indices(), progress)
+
+    def activations_at(self, model_id: str, indices: np.ndarray,
+                       progress: Progress = _quiet) -> dict[str, np.ndarray]:
+        """Outputs of the activation modules on dataset rows ``indices`` (cached per row list).
+
+        The Layers page's per-instance drill-down asks for one row; the sample above is the
+        same call with the seeded rows, so both share one cache layout.
+        """
+        indices = np.asarray(indices, dtype=np.int64)
+        n = len(self.dataset)
+        if indices.size and (indices.min() < 0 or indices.max() >= n):
+            raise InspectorError(f"instance rows must be in 0..{n - 1}")
         key = self.key("activations", model_id, indices=indices.tolist())
         hit = self.cache.get_arrays(key)
         if hit is not None:
             return hit
         progress(0, 1, f"activations of {model_id}")
-        loaded = self.inspector.load_model(self.model(model_id))
-        modules = self.inspector.activation_modules(loaded)
-        arrays = self.inspector.activations(loaded, modules, indices)
+        loaded = self._load(model_id)
+        with plugin_call(f"model '{model_id}': activations"):
+            modules = self.inspector.activation_modules(loaded)
+            arrays = self.inspector.activations(loaded, modules, indices)
+        arrays = self._named_arrays(model_id, "activations", arrays)
         self.cache.put_arrays(key, arrays, {"model": model_id, "kind": "activations"})
         progress(1, 1, f"activations of {model_id}")
         return self.cache.get_arrays(key) or arrays

@@ -62,9 +62,9 @@ class TorchInspector(Inspector):
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unpickling refused"
             raise InspectorError(f"model '{model.id}': checkpoint {path} was refused by the "
                                  f"weights-only loader ({first[:160]})") from None
-        except (RuntimeError, EOFError, OSError, ValueError) as exc:
-            raise InspectorError(f"model '{model.id}': cannot read checkpoint {path} "
-                                 f"({str(exc).splitlines()[0][:160]})") from None
+        except Exception as exc:  # torch raises many types on a file that is not a checkpoint
+            first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+            raise InspectorError(f"model '{model.id}': cannot read checkpoint {path} ({first})") from None
 
     def load_model(self, model: Model) -> nn.Module:
         """Read the checkpoint, build the module, move it to the device, eval mode."""

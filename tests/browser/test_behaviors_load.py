@@ -121,7 +121,7 @@ def test_relative_sort_brush_drill_page_and_reload(driver, demo_server):
     first_page = _item_texts(driver)
     driver.find_element("css selector", ".bh-grid .ag-paging-button[aria-label='Next Page']").click()
     q = _wait_query(driver, "page", "1")
-    wait_for(driver, f"document.querySelector('.bh-grid .ag-row[row-index=\"50\"]')", what="page 2 rows")
+    wait_for(driver, "document.querySelector('.bh-grid .ag-row[row-index=\"50\"]')", what="page 2 rows")
     second_page = _item_texts(driver, 1)
     assert second_page and not set(second_page) & set(first_page)
     # Reload the bookmark: the same view comes back (mode, sort, level, page).

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -27,17 +30,21 @@ def gunicorn_app(config: Path, cache_dir: Path, workers: int = 1, timeout: float
     """Serve ``app:create_server()`` with CC_CONFIG; yield the base URL; always stop it."""
     port = free_port()
     env = {**os.environ, "CC_CONFIG": str(config), "CC_CACHE_DIR": str(cache_dir)}
+    # The log goes to a file (a pipe nobody drains would block gunicorn once full), and the server
+    # gets its own process group so that stopping it also stops forked background jobs.
+    log = tempfile.TemporaryFile(mode="w+")
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "app:create_server()", "--bind", f"127.0.0.1:{port}",
          "--workers", str(workers), "--threads", "2", "--timeout", "120"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {proc.returncode}: {proc.stdout.read()}")
+                log.seek(0)
+                raise RuntimeError(f"gunicorn exited with {proc.returncode}: {log.read()[-4000:]}")
             try:
                 with urllib.request.urlopen(url + "/", timeout=2):
                     break
@@ -52,3 +59,6 @@ def gunicorn_app(config: Path, cache_dir: Path, workers: int = 1, timeout: float
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # jobs forked by the workers, if any are left
+        log.close()

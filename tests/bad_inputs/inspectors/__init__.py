@@ -1,0 +1,1 @@
+"""Inspector plug-ins that fail the way users' plug-ins do (see ``cases.yaml``)."""
