@@ -26,7 +26,9 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions = window.dashAgGrid
       h("div", { className: "bh-item-text" },
         d.text !== undefined ? h("div", { className: "bh-text" }, d.text) : null,
         h("code", null, d.id),
-        h("div", { className: "cc-hint" }, "Label: " + d.label)));
+        h("div", { className: "cc-hint" }, "Label: " + d.label),
+        d.layers ? h("a", { href: d.layers, className: "bh-layers-link", title: "Per-layer activation distance of each model to the base on this input",
+                           onClick: function (e) { e.stopPropagation(); } }, "Layers ›") : null));
   };
 
   dagcomponentfuncs.BhCell = function (props) {

@@ -16,6 +16,7 @@ from backend.behavior_url import BehaviorView, view_from_dict, view_to_dict
 from backend.behaviors import flip_matrix, rows_csv, significance
 from backend.cache import CacheError
 from backend.inference.protocol import InspectorError
+from backend.urlstate import build_query, encode_ids
 from components import ids
 from components.behaviors_extras import attribution_table, flip_figure
 from components.behaviors_grid import PAGE_SIZE, grid, page_rows, sort_from_model, value_format
@@ -231,6 +232,11 @@ def serve_rows(requests, state, pos):
                      result.diverging, fmt, view.comparison, comp.has_value,
                      render=bd.render_instance if view.level == "instance" else None,
                      value_fmt=comp.options.get("format") or ".3~g")
+    if view.level == "instance":  # each instance links to its per-layer drill-down
+        for row in rows:
+            row["item"]["layers"] = "/layers" + build_query({
+                "models": encode_ids(view.models), "base": view.base, "tensor": "activations",
+                "instance": row["item"]["id"]})
     response = {"rowData": rows, "rowCount": result.total}
     if restore and page == 0:  # keep the bookmark's page until the grid has gone there
         return [response] * len(requests), go_to, no_update
