@@ -13,13 +13,15 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from itertools import chain
 
 import numpy as np
+import scipy.sparse as sp
 
 from backend.behaviors import BehaviorData, ComparisonResult, build_behavior_data
 from backend.cache import result_key
 from backend.inference.engine import Engine
-from backend.inference.protocol import ComparisonSpec, InspectorError
+from backend.inference.protocol import ComparisonSpec, EvalDataset, InspectorError
 
 VERSION = "1"  # bump when the derived arrays' meaning changes
 LRU_SIZE = 4
@@ -73,6 +75,18 @@ def _freeze(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def class_members(ds: EvalDataset) -> sp.csr_matrix | None:
+    """(n, classes) 0/1 membership of a dataset whose instances may be in several classes, or None
+    (each instance is in its label's class). Not stored: it is the dataset's, the key has it."""
+    if ds.classes is None:
+        return None
+    indptr = np.zeros(len(ds.classes) + 1, dtype=np.int64)
+    np.cumsum([len(row) for row in ds.classes], out=indptr[1:])
+    indices = np.fromiter(chain.from_iterable(ds.classes), dtype=np.int64, count=int(indptr[-1]))
+    shape = (len(ds.classes), len(ds.class_names))
+    return sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=shape)
+
+
 def _to_arrays(data: BehaviorData) -> tuple[dict[str, np.ndarray], dict]:
     arrays = {"predicted": data.predicted}
     comps = []
@@ -102,7 +116,7 @@ def _reordered(engine: Engine, arrays: dict[str, np.ndarray], meta: dict,
                                                   rows(arrays[f"d{i}"]), value)
     ds = engine.dataset
     return BehaviorData(models, _freeze(np.asarray(ds.labels).astype(np.int64)), tuple(ds.class_names),
-                        np.asarray(ds.ids), rows(arrays["predicted"]), comparisons)
+                        np.asarray(ds.ids), rows(arrays["predicted"]), comparisons, class_members(ds))
 
 
 def _remember(key: tuple[str, tuple[str, ...]], data: BehaviorData) -> BehaviorData:
@@ -148,7 +162,7 @@ def behavior_data(engine: Engine, models: Sequence[str], progress: Progress | No
 
     ds = engine.dataset
     data = build_behavior_data(canonical, outputs, ds.labels, ds.class_names, ds.ids,
-                               engine.inspector.comparisons(), progress=comparing)
+                               engine.inspector.comparisons(), members=class_members(ds), progress=comparing)
     arrays, meta = _to_arrays(data)
     engine.cache.put_arrays(key, arrays, meta)
     report(phases * UNITS, phases * UNITS, "comparisons ready")

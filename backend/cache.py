@@ -9,6 +9,7 @@ next request recomputes. Entries survive restarts because both parts live on dis
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -92,8 +93,14 @@ class ResultCache:
                     with open(tmp / f"{i}.npy", "wb") as fh:
                         np.save(fh, np.ascontiguousarray(value), allow_pickle=False)
                 if final.exists():
-                    shutil.rmtree(final)
-                os.replace(tmp, final)
+                    shutil.rmtree(final, ignore_errors=True)
+                try:
+                    os.replace(tmp, final)
+                except OSError as exc:
+                    # Two workers computed the same result at once and the other renamed first:
+                    # the key fixes the content, so its complete folder is as good as ours.
+                    if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST) or not final.is_dir():
+                        raise
             finally:
                 if tmp.exists():
                     shutil.rmtree(tmp, ignore_errors=True)

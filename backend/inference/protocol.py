@@ -27,24 +27,50 @@ class InspectorError(RuntimeError):
 
 @dataclass(frozen=True)
 class EvalDataset:
-    """The evaluation set: stable instance ids in a fixed order, labels and class names."""
+    """The evaluation set: stable instance ids in a fixed order, labels and class names.
+
+    ``classes`` is for datasets whose instances belong to several classes (CelebA attributes):
+    per instance, the indices into ``class_names`` of every class it belongs to (any iterable
+    of integers; stored sorted, without repeats, as a tuple of tuples). The Behaviors page's
+    class rows then count an instance once in each of its classes. None (the default): each
+    instance belongs to the class of its label only.
+    """
 
     ids: np.ndarray
     labels: np.ndarray
     class_names: list[str]
     kind: Literal["image", "text"] = "image"
     content_digest: str = ""
+    classes: tuple[tuple[int, ...], ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.classes is None:
+            return
+        classes = tuple(tuple(sorted({int(c) for c in row})) for row in self.classes)
+        if len(classes) != len(self.ids):
+            raise InspectorError(f"dataset: classes has {len(classes)} rows for {len(self.ids)} instances")
+        for i, row in enumerate(classes):
+            if row and (row[0] < 0 or row[-1] >= len(self.class_names)):
+                bad = row[0] if row[0] < 0 else row[-1]
+                raise InspectorError(f"dataset: instance {i} is in class {bad}, "
+                                     f"but there are {len(self.class_names)} class names")
+        object.__setattr__(self, "classes", classes)
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def fingerprint(self) -> str:
-        """Hash of ids, labels, class names and the inspector's content digest (cache keys)."""
+        """Hash of ids, labels, class names, the inspector's content digest and, when given,
+        the class membership (cache keys; a dataset without ``classes`` hashes as before)."""
         h = hashlib.sha256()
         h.update(np.asarray(self.ids).astype(str).tobytes())
         h.update(np.asarray(self.labels).tobytes())
         h.update("\x1f".join(self.class_names).encode())
         h.update(self.content_digest.encode())
+        if self.classes is not None:
+            h.update(b"\x1eclasses")
+            h.update(np.array([len(row) for row in self.classes], dtype=np.int64).tobytes())
+            h.update(np.array([c for row in self.classes for c in row], dtype=np.int64).tobytes())
         return h.hexdigest()
 
 

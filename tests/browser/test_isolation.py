@@ -43,8 +43,11 @@ def second_driver(driver) -> Iterator:
 
 
 def _overview(drv, url: str) -> None:
+    """Open the overview and wait until its load has settled (map drawn, scatterplot mounted)."""
     drv.get(url)
     wait_for(drv, f"{CY} && {CY}.nodes().length > 0 && {CY}._ccFitted", what="the map")
+    wait_for(drv, "document.querySelector('#overview-scatter .js-plotly-plot .main-svg')",
+             what="the scatterplot (mounted last)")
 
 
 def _query(drv) -> dict:

@@ -146,3 +146,28 @@ def test_unusable_cache_dir_gives_one_line_and_the_overview_still_works(tmp_path
     assert renderer.open("/?sel=b").status == 200  # and keeps serving
     if how != "disk-full":
         assert f"warning: cache directory {cache} is not usable" in capsys.readouterr().err
+
+
+def test_two_workers_writing_the_same_result_at_once(tmp_path: Path, monkeypatch):
+    """Two users ask for the same predictions on two workers: the second writer finds the first
+    one's folder already in place. Both succeed and the entry reads back (no 'Directory not empty')."""
+    import numpy as np
+
+    import backend.cache
+
+    arrays = {"probs": np.full((4, 3), 0.25)}
+    real_replace = os.replace
+
+    def other_worker_wins(src, dst):  # the other worker renames its complete folder just before us
+        if not Path(dst).exists():
+            theirs = tmp_path / "theirs"
+            theirs.mkdir()
+            np.save(theirs / "0.npy", arrays["probs"])
+            real_replace(theirs, dst)
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(backend.cache.os, "replace", other_worker_wins)
+    cache = ResultCache(tmp_path / "cache")
+    cache.put_arrays("k", arrays)
+    assert np.array_equal(cache.get_arrays("k")["probs"], arrays["probs"])
+    assert not [p for p in (tmp_path / "cache" / "arrays").iterdir() if p.name.startswith(".tmp-")]

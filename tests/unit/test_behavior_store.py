@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from pathlib import Path
 
@@ -10,9 +11,10 @@ import pytest
 
 from backend import behavior_store
 from backend.behavior_store import all_cached, behavior_data, derived_cached
-from backend.behaviors import CORRECTNESS, build_behavior_data
+from backend.behaviors import CORRECTNESS, BehaviorQuery, build_behavior_data, query
 from backend.cache import ResultCache
 from backend.config import InspectorSpec
+from backend.inference import EvalDataset, InspectorError
 from backend.inference.engine import Engine
 from backend.inference.loading import make_inspector
 from backend.loader import load_experiment
@@ -123,3 +125,75 @@ def test_all_cached_is_false_for_a_missing_checkpoint(forest, tmp_path: Path):
     eng = _engine(forest, tmp_path)
     eng.predictions("base")
     assert all_cached(eng, ["base"]) and not all_cached(eng, ["base", "nockpt"]) and not all_cached(eng, [])
+
+
+class MultiClassInspector(tiny.TinyInspector):
+    """The tiny dataset with instances in two classes: each is in its label's class, every
+    third instance also in the next class (as CelebA's attributes overlap)."""
+
+    def dataset(self) -> EvalDataset:
+        ds = super().dataset()
+        classes = [[int(y)] if i % 3 else np.array([(y + 1) % 3, y]) for i, y in enumerate(ds.labels)]
+        return EvalDataset(ds.ids, ds.labels, ds.class_names, "text", classes=classes)
+
+
+def test_instances_in_several_classes_count_once_per_class(forest, tmp_path: Path):
+    eng = Engine(forest, MultiClassInspector(device="cpu", batch_size=32), ResultCache(tmp_path / "cache"))
+    ds = eng.dataset
+    assert ds.classes[0] == tuple(sorted({int(ds.labels[0]), (int(ds.labels[0]) + 1) % 3}))
+    member = np.zeros((tiny.N, tiny.CLASSES), dtype=bool)
+    for i, row in enumerate(ds.classes):
+        member[i, list(row)] = True
+    assert member.sum() == tiny.N + len(range(0, tiny.N, 3))  # every third instance twice
+    models = ["base", "child"]
+
+    def check(data) -> None:
+        correct = data.correct().astype(float)
+        result = query(data, BehaviorQuery(CORRECTNESS, mode="absolute", level="class"))
+        assert [r["name"] for r in result.rows] == ["a", "b", "c"]
+        assert result.n_instances == member.sum()
+        for row in result.rows:
+            c = row["class"]
+            assert row["count"] == member[:, c].sum()
+            for j, m in enumerate(models):
+                assert row["cells"][m]["value"] == pytest.approx(correct[j, member[:, c]].mean())
+        for j, m in enumerate(models):  # class means weighted by size: each membership counts
+            assert result.summary[m]["mean_value"] == pytest.approx((correct[j] @ member).sum() / member.sum())
+        rel = query(data, BehaviorQuery(CORRECTNESS, mode="relative", level="class"))
+        for row in rel.rows:
+            base_mean = correct[0, member[:, row["class"]]].mean()
+            delta = (correct[1] - correct[0])[member[:, row["class"]]].mean()
+            assert row["cells"]["child"]["difference"] == pytest.approx(delta / base_mean if delta else 0.0)
+        kl = query(data, BehaviorQuery("KL divergence", mode="relative", level="class"))
+        diff = data.comparisons["KL divergence"].difference
+        for row in kl.rows:
+            assert row["cells"]["child"]["shown"] == pytest.approx(diff[1, member[:, row["class"]]].mean())
+        for c in range(tiny.CLASSES):
+            inst = query(data, BehaviorQuery(CORRECTNESS, level="instance", class_filter=c, page_size=1000))
+            assert sorted(r["index"] for r in inst.rows) == np.flatnonzero(member[:, c]).tolist()
+
+    check(behavior_data(eng, models))  # computed
+    behavior_store.clear_memory()
+    eng = Engine(forest, MultiClassInspector(device="cpu", batch_size=32), ResultCache(tmp_path / "cache"))
+    eng.predictions = None  # a cache hit must not compute
+    check(behavior_data(eng, models))  # read back: the membership comes from the dataset again
+
+
+def test_class_membership_is_in_the_fingerprint_only_when_given():
+    ds = tiny.TinyInspector(device="cpu").dataset()
+    h = hashlib.sha256()  # the fingerprint before EvalDataset had ``classes``: caches stay valid
+    h.update(np.asarray(ds.ids).astype(str).tobytes())
+    h.update(np.asarray(ds.labels).tobytes())
+    h.update("\x1f".join(ds.class_names).encode())
+    h.update(ds.content_digest.encode())
+    assert ds.fingerprint() == h.hexdigest()
+    single = [[int(y)] for y in ds.labels]
+    multi = EvalDataset(ds.ids, ds.labels, ds.class_names, "text", classes=single)
+    assert multi.classes == tuple((int(y),) for y in ds.labels) and hash(multi.classes)
+    assert multi.fingerprint() != ds.fingerprint()
+    other = [[int(y), 0] for y in ds.labels]
+    assert EvalDataset(ds.ids, ds.labels, ds.class_names, classes=other).fingerprint() != multi.fingerprint()
+    with pytest.raises(InspectorError, match="classes has 99 rows for 100 instances"):
+        EvalDataset(ds.ids, ds.labels, ds.class_names, classes=single[:-1])
+    with pytest.raises(InspectorError, match="instance 1 is in class 3, but there are 3 class names"):
+        EvalDataset(ds.ids, ds.labels, ds.class_names, classes=[[0], [1, 3]] + single[2:])

@@ -11,7 +11,7 @@ import pytest
 import scipy.sparse as sp
 from scipy import stats
 
-import backend.behaviors as bh
+import backend.behavior_compare as bh
 from backend.behaviors import (
     CORRECTNESS,
     BehaviorQuery,
