@@ -112,25 +112,9 @@ def p1_server(quick: bool) -> list[Result]:
 
 
 def _chromium_time(url: str, count_js: str, expected: int) -> float:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+    from benchmarks.chromium import headless_chromium
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-quic",
-        "--window-size=1440,900",
-    ):
-        options.add_argument(flag)
-    drv = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    drv = headless_chromium()
     try:
         t0 = time.perf_counter()
         drv.get(url)

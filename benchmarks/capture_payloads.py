@@ -39,6 +39,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
+from benchmarks.chromium import headless_chromium
 from benchmarks.load import encode_ids, end_id, fill, poll_body, selections_in
 
 OUT = Path(__file__).with_name("payloads") / "demo.json"
@@ -47,19 +48,10 @@ UPDATE = "/_dash-update-component"
 
 
 def _driver():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
     for tool in ("chromium", "chromedriver"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} not found: apt-get install chromium chromium-driver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--window-size=1440,900", "--no-first-run"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    return headless_chromium({"performance": "ALL"})
 
 
 def _wait(drv, js: str, timeout: float = 120.0) -> Any:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.chromium import headless_chromium
 from tests.conftest import REFERENCE_TREES, REPO
 from tests.integration.servers import gunicorn_app
 
@@ -38,18 +39,7 @@ def driver() -> Iterator:
         if os.environ.get("CI"):
             pytest.fail(f"{missing} not found: install Debian's chromium and chromium-driver")
         pytest.skip(f"{missing} not installed (apt-get install chromium chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", "--disable-quic", "--window-size=1440,900"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    drv = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
-    drv.set_page_load_timeout(60)
+    drv = headless_chromium({"browser": "ALL"})
     try:
         yield drv
     finally:

@@ -4,12 +4,12 @@ own selection, filter, tab and base, acting in turn; each sees only its own stat
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from benchmarks.chromium import headless_chromium
 from tests.bad_inputs.experiment import write_experiment
 from tests.browser.conftest import CY, click_at, console_errors, cy_node_center, wait_for
 from tests.integration.servers import gunicorn_app
@@ -25,17 +25,7 @@ def shared_server(tmp_path_factory) -> Iterator[str]:
 @pytest.fixture
 def second_driver(driver) -> Iterator:
     """Another, separate Chromium session (its own cookies, storage and memory)."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--no-first-run", "--window-size=1440,900"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    other = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
-    other.set_page_load_timeout(60)
+    other = headless_chromium({"browser": "ALL"})
     try:
         yield other
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -64,3 +65,20 @@ class WrongClassesInspector(TinyInspector):
 
 class NotAnInspector:
     """A class that does not subclass Inspector."""
+
+
+def tiny_forest(folder: Path):
+    """base -> child, other (real tiny checkpoints) and nockpt (its checkpoint is missing)."""
+    from backend.loader import load_experiment
+
+    ckpts = folder / "ckpt"
+    ckpts.mkdir()
+    for i, mid in enumerate(["base", "child", "other"]):
+        save_linear(ckpts / f"{mid}.pt", seed=i)
+    (folder / "exp.yaml").write_text(
+        "name: tiny\nmodels:\n"
+        "  - {id: base, checkpoint: ckpt/base.pt}\n"
+        "  - {id: child, base: base, checkpoint: ckpt/child.pt}\n"
+        "  - {id: other, base: base, checkpoint: ckpt/other.pt}\n"
+        "  - {id: nockpt, base: base, checkpoint: ckpt/missing.pt}\n")
+    return load_experiment(folder / "exp.yaml").forest

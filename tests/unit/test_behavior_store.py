@@ -17,23 +17,12 @@ from backend.config import InspectorSpec
 from backend.inference import EvalDataset, InspectorError
 from backend.inference.engine import Engine
 from backend.inference.loading import make_inspector
-from backend.loader import load_experiment
 from tests.plugins import tiny
 
 
 @pytest.fixture
 def forest(tmp_path: Path):
-    ckpts = tmp_path / "ckpt"
-    ckpts.mkdir()
-    for i, mid in enumerate(["base", "child", "other"]):
-        tiny.save_linear(ckpts / f"{mid}.pt", seed=i)
-    (tmp_path / "exp.yaml").write_text(
-        "name: tiny\nmodels:\n"
-        "  - {id: base, checkpoint: ckpt/base.pt}\n"
-        "  - {id: child, base: base, checkpoint: ckpt/child.pt}\n"
-        "  - {id: other, base: base, checkpoint: ckpt/other.pt}\n"
-        "  - {id: nockpt, base: base, checkpoint: ckpt/missing.pt}\n")
-    return load_experiment(tmp_path / "exp.yaml").forest
+    return tiny.tiny_forest(tmp_path)
 
 
 @pytest.fixture(autouse=True)
