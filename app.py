@@ -176,8 +176,15 @@ def _team_wiring(app, experiment, manager) -> None:
             _log(f"warning: {problem}")
 
 
+# gunicorn's Arbiter.APP_LOAD_ERROR: a worker exiting with it stops the master. Any other code
+# (the CLI's 2) makes gunicorn respawn the worker forever, repeating the same error.
+GUNICORN_APP_LOAD_ERROR = 4
+
+
 def create_server():
-    """WSGI entry point for gunicorn: ``gunicorn "app:create_server()"`` (config: CC_CONFIG)."""
+    """WSGI entry point for gunicorn: ``gunicorn "app:create_server()"`` (config: CC_CONFIG).
+
+    A bad config, plug-in or auth setting logs one line and stops gunicorn (exit 4)."""
     from backend.inference.protocol import InspectorError
     from backend.loader import ConfigError
     from deploy import AuthError
@@ -191,13 +198,13 @@ def create_server():
     except ConfigError as exc:
         for line in exc.problems:
             _log(line)
-        raise SystemExit(2) from None
+        raise SystemExit(GUNICORN_APP_LOAD_ERROR) from None
     except InspectorError as exc:
         _log(f"{load_path(None)}: {exc}")
-        raise SystemExit(2) from None
+        raise SystemExit(GUNICORN_APP_LOAD_ERROR) from None
     except AuthError as exc:
         _log(f"error: {exc}")
-        raise SystemExit(2) from None
+        raise SystemExit(GUNICORN_APP_LOAD_ERROR) from None
 
 
 def _parser() -> argparse.ArgumentParser:

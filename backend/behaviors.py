@@ -14,7 +14,6 @@ import numpy as np
 
 from backend.behavior_compare import (
     EPS,
-    _threads_state,  # noqa: F401  (named here by tests/integration/test_isolation.py's allow-list)
     comparison_vectors,
 )
 from backend.behavior_data import CORRECTNESS, BehaviorData, ComparisonResult, build_behavior_data

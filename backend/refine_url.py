@@ -76,6 +76,16 @@ def decode_refinement(text: str | None) -> Refinement:
     return out
 
 
+def malformed_parts(text: str | None) -> list[str]:
+    """The parts :func:`decode_refinement` drops, so the page can say what it ignored."""
+    bad = []
+    for part in (text or "").split(";"):
+        index, sep, _ = part.partition(":")
+        if part.strip() and (not sep or not index.strip().isdigit()):
+            bad.append(part)
+    return bad
+
+
 def toggle(text: str | None, index: int, value: str) -> str:
     """The refinement string after clicking the chip ``value`` of variable ``index``."""
     allowed = decode_refinement(text)

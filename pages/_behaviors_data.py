@@ -17,6 +17,7 @@ from backend.behaviors import (
     query,
 )
 from backend.inference.engine import Engine
+from backend.inference.protocol import InspectorError
 from components.behaviors_extras import operation_label
 from components.behaviors_grid import PAGE_SIZE
 from components.context import engine, experiment
@@ -55,8 +56,12 @@ def run(view: BehaviorView, sort: tuple[str, str] | None = None,
 
 
 def render_instance(index: int) -> dict:
-    """{'image': data URI} or {'text': ...} for one row of the evaluation set."""
-    rendered = engine().inspector.render_instance(int(index))
+    """{'image': data URI} or {'text': ...} for one row of the evaluation set; a renderer that
+    fails shows its one-line error in that row only, so the other rows still draw."""
+    try:
+        rendered = engine().render_instance(int(index))
+    except InspectorError as exc:
+        return {"text": f"cannot render: {exc}"}
     if rendered.mime == "image/png":
         return {"image": "data:image/png;base64," + base64.b64encode(rendered.data).decode()}
     return {"text": str(rendered.data)}

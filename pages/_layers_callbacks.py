@@ -246,14 +246,14 @@ def instance_panel(state: dict, result: layers.InstanceDivergence, row: int) -> 
     eng = engine()
     preview = []
     try:
-        rendered = eng.inspector.render_instance(row)
+        rendered = eng.render_instance(row)
         if rendered.mime == "image/png":
             src = "data:image/png;base64," + base64.b64encode(rendered.data).decode()
             preview = [html.Img(src=src, className="cc-ly-inst-img", alt=f"instance {state['instance']}")]
         else:
             preview = [html.Pre(str(rendered.data)[:400], className="cc-ly-inst-text")]
-    except Exception as exc:  # a plug-in bug must not hide the distances
-        preview = [html.P(f"cannot render the instance ({type(exc).__name__})", className="cc-hint")]
+    except InspectorError as exc:  # a plug-in bug must not hide the distances
+        preview = [html.P(f"cannot render the instance: {exc}", className="cc-hint")]
     label = ""
     labels = np.asarray(eng.dataset.labels)
     if row < len(labels) and eng.dataset.class_names:

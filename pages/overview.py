@@ -12,6 +12,7 @@ from backend.encodings import default_encodings
 from backend.filters import parse_budgets, parse_filters
 from backend.forest_view import auto_collapse
 from backend.pareto import parse_pareto
+from backend.refine_url import malformed_parts
 from backend.urlstate import decode_ids, first, known_ids
 from components import ids
 from components.context import experiment
@@ -66,6 +67,8 @@ def view_state(forest, query: dict, enc: dict) -> tuple[dict, list[str]]:
     if pareto is None:
         problems.append(f"pareto '{first(query.get('pareto'))}' is not two known metrics")
         pareto = parse_pareto(None, forest, enc)
+    for part in malformed_parts(first(query.get("refine"))):
+        problems.append(f"refine part {part[:80]!r} is not <variable index>:<value>|<value>")
     return {
         "rows": rows,
         "budgets": [{"metric": b.metric, "op": b.op, "value": b.value} for b in budgets],

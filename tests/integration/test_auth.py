@@ -109,7 +109,7 @@ def test_bad_users_file_is_one_line_without_passwords(clean_env, tmp_path, capsy
     clean_env.setenv("CC_CACHE_DIR", str(tmp_path / "cache"))
     with pytest.raises(SystemExit) as exc:
         create_server()
-    assert exc.value.code == 2
+    assert exc.value.code == 4  # gunicorn's APP_LOAD_ERROR: the master stops, no respawn loop
     lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
     assert lines == [f"error: {path}: {expected}"]
     assert "Pa55word" not in lines[0]

@@ -234,6 +234,20 @@ def test_inspector_fails_to_render_in_one_line(case: dict, tmp_path: Path, tiny_
         engine.render_instance(case["row"])
     assert str(info.value) == case["expect"]
 
+
+@pytest.mark.parametrize("case", RENDER, ids=[c["case"] for c in RENDER])
+def test_render_failure_shows_in_its_row_only(case: dict, tmp_path: Path):
+    """The Behaviors grid and the Layers instance panel show the one-line error in place of
+    the picture; the other rows still draw."""
+    from pages import _behaviors_data as bd
+
+    config = write_experiment(tmp_path, inspector=f"{case.get('module', 'tests.bad_inputs.inspectors.failing')}"
+                                                   f":{case['class']}")
+    app = cli.create_app(config, tmp_path / "cache")
+    with app.server.app_context():
+        assert bd.render_instance(case["row"]) == {"text": f"cannot render: {case['expect']}"}
+        assert bd.render_instance(0)["text"].startswith("cannot render: inspector: render_instance(0)")
+
 # --- URL query strings ------------------------------------------------------------------------
 URL_CASES = [tuple(part.strip() for part in line.split(" => ", 1))
              for line in (CORPUS / "urls.txt").read_text().splitlines()

@@ -171,3 +171,23 @@ def test_two_workers_writing_the_same_result_at_once(tmp_path: Path, monkeypatch
     cache.put_arrays("k", arrays)
     assert np.array_equal(cache.get_arrays("k")["probs"], arrays["probs"])
     assert not [p for p in (tmp_path / "cache" / "arrays").iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_gunicorn_stops_on_a_bad_config_instead_of_respawning(tmp_path: Path):
+    """A bad config under gunicorn: each worker logs the one-line error and exits with gunicorn's
+    APP_LOAD_ERROR, so the master stops (exit 4) rather than respawning workers forever."""
+    import subprocess
+    import sys
+
+    from tests.integration.servers import REPO, free_port
+
+    config = tmp_path / "experiments.yaml"
+    config.write_text("name: broken\nmodels: missing.yaml\n")
+    env = {**os.environ, "CC_CONFIG": str(config), "CC_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "app:create_server()", "--bind", f"127.0.0.1:{free_port()}",
+         "--workers", "2"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 4, proc.stderr[-2000:]
+    assert f"{config}: models: file not found: {tmp_path / 'missing.yaml'}" in proc.stderr
+    assert proc.stderr.count("Booting worker") <= 2  # no respawn loop
+    assert "Traceback" not in proc.stderr

@@ -38,7 +38,7 @@ ALLOWED = {
     "backend.behavior_store._lru": "per-process LRU of immutable derived arrays, keyed by the cache key "
                                    "that determines them (the same answer for every user)",
     "backend.demo.data._digits()": "the demo's fixed dataset, loaded once",
-    "backend.behaviors._threads_state": "reference count around torch's process-wide thread setting "
+    "backend.behavior_compare._threads_state": "reference count around torch's process-wide thread setting "
                                         "(restored by the last reduction); holds no user data",
 }
 SCALARS = (str, bytes, int, float, complex, bool, type(None), range, re.Pattern, types.EllipsisType)

@@ -8,7 +8,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from backend.comparability import ComparisonTable, Variable
-from backend.refine_url import canonical, decode_refinement, encode_refinement, resolve, toggle
+from backend.refine_url import (
+    canonical,
+    decode_refinement,
+    encode_refinement,
+    malformed_parts,
+    resolve,
+    toggle,
+)
 from backend.urlstate import build_query
 
 values = st.lists(st.text(max_size=10), min_size=1, max_size=5, unique=True)
@@ -66,3 +73,14 @@ def test_resolve_maps_display_strings_to_values_and_drops_stale_parts():
     assert resolve(table, {0: ["0.5", "1", "0.9"], 1: ["true"], 7: ["x"]}) == {0: [0.5, 1.0], 1: [True]}
     assert resolve(table, {1: ["True"]}) == {}  # JavaScript spelling only: "true"
     assert canonical(table, "7:x;1:true|nope") == "1:true"
+
+
+@given(refinements)
+def test_encoded_refinements_are_never_reported_malformed(allowed):
+    assert malformed_parts(encode_refinement(allowed)) == []
+
+
+def test_malformed_parts_are_the_ones_decoding_drops():
+    assert malformed_parts("0:a;abc;-1:y;:z;2:b;;") == ["abc", "-1:y", ":z"]
+    assert decode_refinement("0:a;abc;-1:y;:z;2:b;;") == {0: ["a"], 2: ["b"]}
+    assert malformed_parts(None) == [] and malformed_parts("") == []
