@@ -124,14 +124,13 @@ def background_manager(experiment):
         from deploy import celery_manager
 
         return celery_manager(spec)
-    import diskcache
-
+    from backend.fork_gate import GatedCache
     from components.background import SafeDiskcacheManager as DiskcacheManager
 
     jobs_dir = experiment.cache_dir / "background-jobs"
     try:
         jobs_dir.mkdir(parents=True, exist_ok=True)
-        return DiskcacheManager(diskcache.Cache(str(jobs_dir)))
+        return DiskcacheManager(GatedCache(str(jobs_dir)))
     except (OSError, sqlite3.Error) as exc:  # read-only or full: the overview must still serve
         # one folder per cache dir, shared by every worker of this machine (jobs are polled
         # by whichever worker answers); results are not cached, and the pages say why.
@@ -140,7 +139,7 @@ def background_manager(experiment):
         _log(f"warning: cache directory {experiment.cache_dir} is not usable "
              f"({getattr(exc, 'strerror', None) or exc}); background jobs run from {fallback}")
         fallback.mkdir(parents=True, exist_ok=True)
-        return DiskcacheManager(diskcache.Cache(str(fallback)))
+        return DiskcacheManager(GatedCache(str(fallback)))
 
 
 def _job_error_handler(experiment):

@@ -19,8 +19,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import diskcache
 import numpy as np
+
+from backend.fork_gate import GatedCache
 
 DIGEST_CHUNK = 1 << 20
 
@@ -42,7 +43,7 @@ class ResultCache:
         self.directory = Path(directory)
         try:
             (self.directory / "arrays").mkdir(parents=True, exist_ok=True)
-            self.index = diskcache.Cache(str(self.directory / "index"))
+            self.index = GatedCache(str(self.directory / "index"))
         except (OSError, sqlite3.Error) as exc:
             raise CacheError(f"cache directory {self.directory} is not usable: "
                              f"{exc.strerror or exc}") from None

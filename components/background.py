@@ -5,7 +5,8 @@ under load (seen with 50 simulated users): a job forked after the web process ra
 torch (OpenMP) operation hangs in its own first one, and cleaning up a job that has just
 exited raises ``psutil.NoSuchProcess`` (an HTTP 500). So the web process keeps torch on one
 thread (no OpenMP pool exists to be inherited), each job gets the machine's threads back, and
-a job that is already gone counts as terminated.
+a job that is already gone counts as terminated. A third hazard, SQLite state copied mid-use,
+is closed by forking inside ``backend.fork_gate.GATE`` (its docstring says why).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import os
 from functools import wraps
 
 from dash import DiskcacheManager
+
+from backend.fork_gate import GATE
 
 
 def web_process_threads() -> None:
@@ -40,7 +43,8 @@ class SafeDiskcacheManager(DiskcacheManager):
             torch.set_num_threads(_job_threads())
             return job_fn(*job_args, **job_kwargs)
 
-        return super().call_job_fn(key, job_with_threads, args, context)
+        with GATE.exclusive():  # no thread of this process is inside SQLite while it forks
+            return super().call_job_fn(key, job_with_threads, args, context)
 
     def terminate_job(self, job) -> None:
         """Kill a job's process tree; one that exited meanwhile is simply done."""

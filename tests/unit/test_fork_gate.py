@@ -1,0 +1,123 @@
+"""The fork gate: forks taken inside it never inherit SQLite mid-use; its lock semantics."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+from backend.fork_gate import GATE, ForkGate, GatedCache
+
+
+def _fork_children(cache, forks: int) -> int:
+    """Fork ``forks`` children (inside the gate) that each write and read the cache while four
+    threads of this process hammer it; return how many children failed or hung (5 s alarm)."""
+    stop = threading.Event()
+
+    def hammer(i: int) -> None:
+        k = 0
+        while not stop.is_set():
+            cache.set(f"t{i}-{k % 50}", b"x" * 100)
+            cache.get(f"t{i}-{(k * 7) % 50}")
+            k += 1
+
+    threads = [threading.Thread(target=hammer, args=(i,), daemon=True) for i in range(4)]
+    for t in threads:
+        t.start()
+    failed = 0
+    try:
+        for n in range(forks):
+            with GATE.exclusive():
+                pid = os.fork()
+            if pid == 0:  # the child: a stuck SQLite mutex or phantom lock would hang here
+                signal.alarm(5)
+                try:
+                    cache.set(f"child-{n}", n)
+                    os._exit(0 if cache.get(f"child-{n}") == n else 1)
+                except BaseException:
+                    os._exit(1)
+            _, status = os.waitpid(pid, 0)
+            failed += os.waitstatus_to_exitcode(status) != 0
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    return failed
+
+
+def test_forks_inside_the_gate_never_inherit_sqlite_mid_use(tmp_path: Path):
+    # Without the gate (plain diskcache.Cache, plain fork) 18 of 20 such children hung here.
+    cache = GatedCache(str(tmp_path / "c"))
+    assert _fork_children(cache, 40) == 0
+    assert cache.get("child-39") == 39
+
+
+def test_exclusive_waits_for_shared_holders_and_blocks_new_ones():
+    gate = ForkGate()
+    inside, release, got_exclusive, late_reader_in = (threading.Event() for _ in range(4))
+
+    def reader() -> None:
+        with gate.shared():
+            inside.set()
+            release.wait(5)
+
+    def writer() -> None:
+        with gate.exclusive():
+            got_exclusive.set()
+            time.sleep(0.1)
+            assert not late_reader_in.is_set()  # a reader arriving now waits for the fork
+
+    def late_reader() -> None:
+        with gate.shared():
+            late_reader_in.set()
+
+    first = threading.Thread(target=reader)
+    first.start()
+    inside.wait(5)
+    w = threading.Thread(target=writer)
+    w.start()
+    assert not got_exclusive.wait(0.2)  # the fork waits while SQLite is in use
+    late = threading.Thread(target=late_reader)
+    late.start()
+    assert not late_reader_in.wait(0.2)  # the waiting fork goes first
+    release.set()
+    for t in (first, w, late):
+        t.join(5)
+    assert got_exclusive.is_set() and late_reader_in.is_set()
+
+
+def test_a_thread_inside_may_reenter_while_a_fork_waits():
+    gate = ForkGate()
+    outer, done = threading.Event(), threading.Event()
+
+    def nested() -> None:
+        with gate.shared():
+            outer.set()
+            time.sleep(0.2)  # meanwhile a fork starts waiting
+            with gate.shared():  # diskcache's set() calls transact(): must not deadlock
+                done.set()
+
+    t = threading.Thread(target=nested)
+    t.start()
+    outer.wait(5)
+    with gate.exclusive():
+        assert done.is_set()
+    t.join(5)
+
+
+def test_cache_transaction_holds_the_gate(tmp_path: Path):
+    cache = GatedCache(str(tmp_path / "c"))
+    entered = threading.Event()
+    def fork() -> None:
+        with GATE.exclusive():
+            entered.set()
+
+    with cache.transact():
+        cache.set("a", 1)
+        waiter = threading.Thread(target=fork)
+        waiter.start()
+        assert not entered.wait(0.2)  # no fork while the transaction is open
+    waiter.join(5)
+    assert entered.is_set() and cache.get("a") == 1
