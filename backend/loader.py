@@ -258,13 +258,17 @@ def load_experiment(
     if problems:
         raise ConfigError(problems)
     here = config_path.parent
-    # precedence: caller (CLI or environment) > the config's cache_dir > the caller's default
+    # precedence: caller (CLI or environment) > the config's cache_dir > the caller's default.
+    # A relative caller path means the working directory, a relative config path the config's
+    # folder; either way it is made absolute here, so "{cache_dir}" in the models path and the
+    # results cache name the same folder.
     if cache_dir:
         cache = Path(cache_dir)
     elif config.cache_dir:
         cache = here / config.cache_dir
     else:
         cache = Path(default_cache_dir) if default_cache_dir else Path.cwd() / ".cache"
+    cache = cache.absolute()
     operations, metrics = config.operations, config.metrics
     if isinstance(raw_models, list):
         models_path, entries = config_path, _validate_models(raw_models, config_path)
