@@ -28,6 +28,10 @@ is re-recorded with the capture script, and a new page added there, without chan
 script. The run is bounded: no new request starts after ``--duration`` seconds, a request in
 flight has ``--timeout`` seconds, and a background job without a result after
 ``--job-timeout`` seconds is an error.
+
+This module is the CLI (``main``); the parts live in ``load_payloads`` (payload templates,
+selections), ``load_run`` (the simulated users, ``Stats``, ``run_load``) and ``load_serve``
+(gunicorn), and are re-exported here for the tests and ``capture_payloads.py``.
 """
 
 from __future__ import annotations
@@ -36,429 +40,24 @@ import argparse
 import asyncio
 import json
 import os
-import random
-import re
-import socket
-import statistics
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
-from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote, unquote_plus
 
-import httpx
+from benchmarks.load_payloads import (
+    PAYLOADS,
+    UPDATE,
+    decode_ids,
+    encode_ids,
+    end_id,
+    fill,
+    poll_body,
+    selections_in,
+    user_selections,
+)
+from benchmarks.load_run import Run, Stats, _check_state, run_load
+from benchmarks.load_serve import REPO, serve
 
-REPO = Path(__file__).resolve().parents[1]
-PAYLOADS = Path(__file__).with_name("payloads") / "demo.json"
-UPDATE = "/_dash-update-component"
-_QUERY_SELECTION = re.compile(r"[?&](?:sel|models)=([^&#\"'\s]*)")
-
-
-# --- payload templates ------------------------------------------------------------------------
-
-
-def encode_ids(ids: list[str]) -> str:
-    """As backend.urlstate.encode_ids: ids joined by commas, their own commas escaped."""
-    return ",".join(i.replace("%", "%25").replace(",", "%2C") for i in ids)
-
-
-def decode_ids(value: str) -> list[str]:
-    """Inverse of ``encode_ids`` on a once-decoded query value."""
-    return [part.replace("%2C", ",").replace("%25", "%") for part in value.split(",") if part]
-
-
-def fill(value: Any, selection: list[str]) -> Any:
-    """A recorded body with one user's selection in place of the placeholders."""
-    if value == "$SEL":
-        return list(selection)
-    if value == "$BASE":
-        return selection[0]
-    if isinstance(value, str) and value.startswith("$M") and value[2:].isdigit():
-        return selection[int(value[2:])]
-    if isinstance(value, list):
-        return [fill(v, selection) for v in value]
-    if isinstance(value, dict):
-        return {k: fill(v, selection) for k, v in value.items()}
-    if isinstance(value, str):
-        plain = encode_ids(selection)
-        return (value.replace("{sel_q}", quote(plain, safe="")).replace("{sel}", plain)
-                .replace("{base_q}", quote(selection[0], safe="")))
-    return value
-
-
-def poll_body(body: dict) -> dict:
-    """What the renderer re-sends while polling a job: the same body, values nulled."""
-    out = json.loads(json.dumps(body))
-    for key in ("inputs", "state"):
-        for item in out.get(key) or []:
-            if isinstance(item, dict):
-                item["value"] = None
-    return out
-
-
-def end_id(html: str) -> str | None:
-    """The page load's signed ``end_id`` from the ``_dash-config`` script of the index page."""
-    marker = '<script id="_dash-config" type="application/json">'
-    start = html.find(marker)
-    if start < 0:
-        return None
-    text = html[start + len(marker):html.index("</script>", start)]
-    return json.loads(text).get("end_id")
-
-
-def selections_in(text: str) -> list[frozenset[str]]:
-    """Every model selection a response carries: query values and ``models`` lists."""
-    found = [frozenset(decode_ids(unquote_plus(m))) for m in _QUERY_SELECTION.findall(text)]
-    try:
-        doc = json.loads(text)
-    except ValueError:
-        return found
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("models", "sel") and isinstance(value, list) and value \
-                        and all(isinstance(v, str) for v in value):
-                    found.append(frozenset(value))
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(doc)
-    return found
-
-
-def user_selections(models: list[str], users: int, size: int = 3, seed: int = 0) -> list[list[str]]:
-    """``users`` distinct selections of ``size`` models (seeded, so runs are comparable)."""
-    rng = random.Random(seed)
-    chosen: list[list[str]] = []
-    seen: set[frozenset[str]] = set()
-    attempts = 0
-    while len(chosen) < users:
-        attempts += 1
-        if attempts > 100 * users + 1000:
-            raise SystemExit(f"cannot draw {users} distinct selections of {size} from {len(models)} models")
-        pick = rng.sample(models, size)
-        if frozenset(pick) not in seen:
-            seen.add(frozenset(pick))
-            chosen.append(pick)
-    return chosen
-
-
-# --- the simulated users ----------------------------------------------------------------------
-
-
-@dataclass
-class Stats:
-    """Everything measured in one run."""
-
-    latencies: dict[str, list[float]] = field(default_factory=dict)  # page -> seconds per request
-    errors: Counter = field(default_factory=Counter)  # kind -> count
-    error_examples: list[str] = field(default_factory=list)
-    leaks: int = 0
-    leak_examples: list[str] = field(default_factory=list)
-    echoes: int = 0  # responses that carried the user's own selection where expected
-    retries: int = 0  # requests re-sent once after the server closed a kept-alive connection
-    jobs: list[float] = field(default_factory=list)  # background job durations (start to result)
-    jobs_started: int = 0
-    jobs_unfinished: int = 0  # still running when the run ended (not an error)
-    iterations: Counter = field(default_factory=Counter)  # user -> completed page visits
-
-    def request(self, page: str, seconds: float) -> None:
-        self.latencies.setdefault(page, []).append(seconds)
-
-    def error(self, kind: str, detail: str) -> None:
-        self.errors[kind] += 1
-        if len(self.error_examples) < 10:
-            self.error_examples.append(f"{kind}: {detail}"[:300])
-
-    def summary(self, duration: float) -> dict:
-        every = [s for values in self.latencies.values() for s in values]
-        out = {
-            "requests": len(every),
-            "errors": sum(self.errors.values()),
-            "error_kinds": dict(self.errors),
-            "error_examples": self.error_examples,
-            "leaks": self.leaks,
-            "leak_examples": self.leak_examples,
-            "own_state_echoes": self.echoes,
-            "keepalive_retries": self.retries,
-            "requests_per_s": round(len(every) / duration, 1) if duration else 0.0,
-            "latency_ms": _percentiles(every),
-            "by_page": {page: {"requests": len(v), "latency_ms": _percentiles(v)}
-                        for page, v in sorted(self.latencies.items())},
-            "jobs": {"started": self.jobs_started, "completed": len(self.jobs),
-                     "unfinished_at_end": self.jobs_unfinished, "duration_ms": _percentiles(self.jobs)},
-            "page_visits": sum(self.iterations.values()),
-        }
-        return out
-
-
-def _percentiles(values: list[float]) -> dict:
-    if not values:
-        return {}
-    ordered = sorted(values)
-
-    def pick(q: float) -> float:
-        return round(1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
-
-    return {"p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99), "max": round(1000 * ordered[-1], 1),
-            "mean": round(1000 * statistics.fmean(ordered), 1)}
-
-
-@dataclass
-class Run:
-    """What every user shares: the target, the recorded pages, the selections, the clock."""
-
-    url: str
-    pages: dict[str, dict]
-    selections: list[list[str]]
-    deadline: float
-    think: float
-    timeout: float
-    stats: Stats
-    job_timeout: float = 30.0
-    auth: tuple[str, str] | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-    def left(self) -> float:
-        return self.deadline - time.monotonic()
-
-
-async def _send(run: Run, client: httpx.AsyncClient, page: str, method: str, path: str,
-                **kwargs) -> httpx.Response | None:
-    """One timed request; a transport error or timeout is recorded and gives None.
-
-    A connection the server closed just as the request went out (a keep-alive race) is retried
-    once, as browsers do; such retries are counted, and the latency includes both attempts.
-    """
-    t0 = time.perf_counter()
-    for attempt in (1, 2):
-        try:
-            response = await client.request(method, path, **kwargs)
-            break
-        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-            if attempt == 1:
-                run.stats.retries += 1
-                continue
-            failure: Exception = exc
-        except httpx.HTTPError as exc:
-            failure = exc
-        run.stats.request(page, time.perf_counter() - t0)
-        run.stats.error(type(failure).__name__, f"{method} {path}: {failure}")
-        return None
-    run.stats.request(page, time.perf_counter() - t0)
-    return response
-
-
-def _check_state(run: Run, user: int, step: dict, text: str) -> None:
-    own = frozenset(run.selections[user])
-    found = selections_in(text)
-    others = {frozenset(s) for i, s in enumerate(run.selections) if i != user}
-    for sel in found:
-        if sel != own and sel in others:
-            run.stats.leaks += 1
-            if len(run.stats.leak_examples) < 10:
-                run.stats.leak_examples.append(
-                    f"user {user} ({sorted(own)}) got {sorted(sel)} in {step['name']}")
-    if step.get("echo"):
-        if own in found:
-            run.stats.echoes += 1
-        else:
-            run.stats.error("missing own state", f"user {user}: {step['name']} did not carry {sorted(own)}")
-
-
-async def _step(run: Run, client: httpx.AsyncClient, user: int, page: str, step: dict,
-                token: str | None) -> None:
-    body = fill(step["body"], run.selections[user])
-    params = {"endId": token} if token else {}
-    response = await _send(run, client, page, "POST", UPDATE, params=params, json=body)
-    if response is None:
-        return
-    expected = step.get("status", 200)
-    if response.status_code != expected:
-        run.stats.error(f"HTTP {response.status_code}", f"{step['name']} (expected {expected}) for "
-                        f"{','.join(run.selections[user])}: {response.text[:120]}")
-        return
-    if step.get("background") and response.status_code == 200:
-        await _job(run, client, user, page, step, body, params, response)
-        return
-    _check_state(run, user, step, response.text)
-
-
-async def _job(run: Run, client: httpx.AsyncClient, user: int, page: str, step: dict, body: dict,
-               params: dict, started: httpx.Response) -> None:
-    """Poll a background job as the renderer does, until its result (or the end of the run).
-
-    A job without a result after ``job_timeout`` seconds is an error ("job timeout").
-    """
-    t0 = time.monotonic()
-    try:
-        handles = started.json()
-        params = {**params, "cacheKey": handles["cacheKey"], "job": handles["job"]}
-    except (ValueError, KeyError):
-        run.stats.error("bad job start", f"{step['name']}: {started.text[:120]}")
-        return
-    run.stats.jobs_started += 1
-    polled = poll_body(body)
-    interval = step.get("interval_ms", 1000) / 1000
-    while True:
-        if time.monotonic() - t0 > run.job_timeout:
-            run.stats.error("job timeout", f"user {user}: {step['name']}: no result in {run.job_timeout} s")
-            return
-        if run.left() <= interval:
-            run.stats.jobs_unfinished += 1
-            return
-        await asyncio.sleep(interval)
-        response = await _send(run, client, page, "POST", UPDATE, params=params, json=polled)
-        if response is None:
-            return
-        if response.status_code != 200:
-            run.stats.error(f"HTTP {response.status_code}", f"{step['name']} poll: {response.text[:120]}")
-            return
-        try:
-            done = "response" in response.json()
-        except ValueError:
-            run.stats.error("bad poll answer", response.text[:120])
-            return
-        if done:
-            run.stats.jobs.append(time.monotonic() - t0)
-            _check_state(run, user, step, response.text)
-            return
-
-
-async def _user(run: Run, user: int, start_after: float) -> None:
-    # idle connections are dropped before gunicorn's 2 s keep-alive ends, so that a request
-    # never races the server closing the connection it was sent on (a browser retries those)
-    limits = httpx.Limits(max_connections=4, max_keepalive_connections=4, keepalive_expiry=1.0)
-    async with httpx.AsyncClient(base_url=run.url, timeout=run.timeout, auth=run.auth, headers=run.headers,
-                                 limits=limits) as client:
-        await asyncio.sleep(start_after)
-        rng = random.Random(user)
-        names = list(run.pages)
-        order = names[user % len(names):] + names[:user % len(names)]  # users spread over pages
-        while run.left() > 0:
-            for page in order:
-                spec = run.pages[page]
-                if run.left() <= 0:
-                    return
-                search = fill(spec.get("search", ""), run.selections[user])
-                response = await _send(run, client, page, "GET", spec["path"] + search)
-                if response is None or response.status_code != 200:
-                    if response is not None:
-                        run.stats.error(f"HTTP {response.status_code}", f"GET {spec['path']}")
-                    await asyncio.sleep(1)
-                    continue
-                token = end_id(response.text)
-                phase = None
-                for step in spec["steps"]:
-                    if run.left() <= 0:
-                        return
-                    if phase is not None and step.get("phase") != phase and run.think > 0:
-                        await asyncio.sleep(run.think * rng.uniform(0.5, 1.5))
-                    phase = step.get("phase")
-                    await _step(run, client, user, page, step, token)
-                run.stats.iterations[user] += 1
-                if run.think > 0:
-                    await asyncio.sleep(run.think * rng.uniform(0.5, 1.5))
-
-
-async def run_load(url: str, users: int = 50, duration: float = 60.0, think: float = 1.0,
-                   payloads: Path = PAYLOADS, pages: list[str] | None = None, ramp: float = 5.0,
-                   timeout: float = 30.0, auth: tuple[str, str] | None = None,
-                   headers: dict[str, str] | None = None, seed: int = 0, job_timeout: float = 30.0) -> dict:
-    """Run the simulated users against ``url``; return the summary (see ``Stats.summary``)."""
-    doc = json.loads(Path(payloads).read_text())
-    chosen = {name: spec for name, spec in doc["pages"].items() if not pages or name in pages}
-    if not chosen:
-        raise SystemExit(f"no pages {pages} in {payloads} (it has {sorted(doc['pages'])})")
-    stats = Stats()
-    run = Run(url.rstrip("/"), chosen, user_selections(doc["models"], users, seed=seed),
-              time.monotonic() + duration, think, timeout, stats, job_timeout, auth, dict(headers or {}))
-    t0 = time.monotonic()
-    ramp = min(ramp, duration / 4)
-    await asyncio.gather(*(_user(run, i, ramp * i / max(1, users)) for i in range(users)))
-    summary = stats.summary(time.monotonic() - t0)
-    summary.update({"users": users, "duration_s": duration, "think_s": think, "pages": list(chosen)})
-    return summary
-
-
-# --- serving the demo -------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def serve(config: Path, cache_dir: Path, workers: int = 2, threads: int = 4,
-          env: dict[str, str] | None = None, log: Path | None = None) -> Iterator[str]:
-    """gunicorn ``app:create_server()`` on a free loopback port; yield its URL; always stop it.
-
-    Its output goes to ``log`` (default: a temporary file, named on stderr if it is not empty).
-    """
-    port = _free_port()
-    full_env = {**os.environ, "CC_CONFIG": str(config), "CC_CACHE_DIR": str(cache_dir), **(env or {})}
-    if log is None:
-        fd, name = tempfile.mkstemp(prefix="cc-load-gunicorn-", suffix=".log")
-        os.close(fd)
-        log = Path(name)
-    with open(log, "w", encoding="utf-8") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "app:create_server()", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(workers), "--threads", str(threads), "--timeout", "120"],
-            cwd=REPO, env=full_env, stdout=out, stderr=subprocess.STDOUT, text=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"gunicorn exited with {proc.returncode}: {log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(url + "/", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit("gunicorn did not answer within 120 s") from None
-                time.sleep(0.3)
-        yield url
-    finally:
-        _stop_tree(proc)
-        sys.stderr.write(f"gunicorn log: {log}\n")
-
-
-def _stop_tree(proc: subprocess.Popen) -> None:
-    """Stop gunicorn, then whatever it left behind (background-job processes stuck in a worker
-    would otherwise hold it for its 30 s graceful timeout, or outlive it)."""
-    try:
-        import psutil  # comes with dash[diskcache]
-
-        family = psutil.Process(proc.pid).children(recursive=True)
-    except Exception:
-        family = []
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
-    for child in family:
-        try:
-            child.kill()
-        except Exception:
-            pass
+__all__ = ["PAYLOADS", "REPO", "UPDATE", "Run", "Stats", "_check_state", "decode_ids", "encode_ids",
+           "end_id", "fill", "main", "poll_body", "run_load", "selections_in", "serve", "user_selections"]
 
 
 def _print(summary: dict) -> None:
@@ -514,8 +113,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.url:
         summary = asyncio.run(run_load(args.url, **kwargs))
     else:
-        with serve(args.config, args.cache_dir, args.serve_workers, args.serve_threads) as url:
-            summary = asyncio.run(run_load(url, **kwargs))
+        try:
+            with serve(args.config, args.cache_dir, args.serve_workers, args.serve_threads) as url:
+                summary = asyncio.run(run_load(url, **kwargs))
+        except RuntimeError as exc:  # gunicorn did not start: its log's tail says why
+            raise SystemExit(str(exc)) from None
         summary["server"] = f"gunicorn --workers {args.serve_workers} --threads {args.serve_threads}"
     _print(summary)
     if args.json:

@@ -17,7 +17,7 @@ from backend.behaviors import (
 )
 from backend.inference.protocol import COMPARISON_KINDS, ComparisonSpec
 from backend.significance import accuracy_delta_ci
-from tests.unit.test_behaviors import reference
+from tests.unit.behaviors_helpers import reference
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
