@@ -13,7 +13,8 @@ from backend.fork_gate import GATE, ForkGate, GatedCache
 
 def _fork_children(cache, forks: int) -> int:
     """Fork ``forks`` children (inside the gate) that each write and read the cache while four
-    threads of this process hammer it; return how many children failed or hung (5 s alarm)."""
+    threads of this process hammer it; return how many children failed or hung (a 20 s alarm
+    ends a hung child; forking stops after 3 failures, so a broken gate fails fast)."""
     stop = threading.Event()
 
     def hammer(i: int) -> None:
@@ -32,7 +33,7 @@ def _fork_children(cache, forks: int) -> int:
             with GATE.exclusive():
                 pid = os.fork()
             if pid == 0:  # the child: a stuck SQLite mutex or phantom lock would hang here
-                signal.alarm(5)
+                signal.alarm(20)
                 try:
                     cache.set(f"child-{n}", n)
                     os._exit(0 if cache.get(f"child-{n}") == n else 1)
@@ -40,6 +41,8 @@ def _fork_children(cache, forks: int) -> int:
                     os._exit(1)
             _, status = os.waitpid(pid, 0)
             failed += os.waitstatus_to_exitcode(status) != 0
+            if failed >= 3:
+                break
     finally:
         stop.set()
         for t in threads:
@@ -54,20 +57,27 @@ def test_forks_inside_the_gate_never_inherit_sqlite_mid_use(tmp_path: Path):
     assert cache.get("child-39") == 39
 
 
+def _until(condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition never met"
+        time.sleep(0.01)
+
+
 def test_exclusive_waits_for_shared_holders_and_blocks_new_ones():
     gate = ForkGate()
-    inside, release, got_exclusive, late_reader_in = (threading.Event() for _ in range(4))
+    inside, release, late_reader_in = threading.Event(), threading.Event(), threading.Event()
+    seen_by_fork: list[bool] = []
 
     def reader() -> None:
         with gate.shared():
             inside.set()
-            release.wait(5)
+            release.wait(10)
 
     def writer() -> None:
         with gate.exclusive():
-            got_exclusive.set()
             time.sleep(0.1)
-            assert not late_reader_in.is_set()  # a reader arriving now waits for the fork
+            seen_by_fork.append(late_reader_in.is_set())  # a reader arriving meanwhile waits
 
     def late_reader() -> None:
         with gate.shared():
@@ -75,17 +85,18 @@ def test_exclusive_waits_for_shared_holders_and_blocks_new_ones():
 
     first = threading.Thread(target=reader)
     first.start()
-    inside.wait(5)
+    assert inside.wait(10)
     w = threading.Thread(target=writer)
     w.start()
-    assert not got_exclusive.wait(0.2)  # the fork waits while SQLite is in use
+    _until(lambda: gate._waiting_writers == 1)  # the fork waits while SQLite is in use
     late = threading.Thread(target=late_reader)
     late.start()
     assert not late_reader_in.wait(0.2)  # the waiting fork goes first
+    assert not seen_by_fork
     release.set()
     for t in (first, w, late):
-        t.join(5)
-    assert got_exclusive.is_set() and late_reader_in.is_set()
+        t.join(10)
+    assert seen_by_fork == [False] and late_reader_in.is_set()
 
 
 def test_a_thread_inside_may_reenter_while_a_fork_waits():
@@ -95,16 +106,16 @@ def test_a_thread_inside_may_reenter_while_a_fork_waits():
     def nested() -> None:
         with gate.shared():
             outer.set()
-            time.sleep(0.2)  # meanwhile a fork starts waiting
+            _until(lambda: gate._waiting_writers == 1)  # a fork is now waiting for us
             with gate.shared():  # diskcache's set() calls transact(): must not deadlock
                 done.set()
 
     t = threading.Thread(target=nested)
     t.start()
-    outer.wait(5)
+    assert outer.wait(10)
     with gate.exclusive():
         assert done.is_set()
-    t.join(5)
+    t.join(10)
 
 
 def test_cache_transaction_holds_the_gate(tmp_path: Path):
