@@ -34,7 +34,7 @@ def load_path(config_path: str | Path | None) -> Path:
 
 def load(config_path: str | Path | None, cache_dir: str | Path | None = None, build: bool = True):
     """Load the experiment with the CLI > environment > config > default precedence."""
-    from backend.loader import load_experiment
+    from backend.experiment.loader import load_experiment
 
     return load_experiment(
         load_path(config_path),
@@ -48,15 +48,15 @@ def load(config_path: str | Path | None, cache_dir: str | Path | None = None, bu
 def create_app(config_path: str | Path | None = None, cache_dir: str | Path | None = None):
     """The app factory: load and validate the experiment, then build the Dash app around it.
 
-    Raises ``backend.loader.ConfigError`` (one line per problem) for a bad config.
+    Raises ``backend.experiment.loader.ConfigError`` (one line per problem) for a bad config.
     """
     import dash
     from dash import Dash, dcc, html
     from dash.exceptions import DependencyException
 
-    from components import ids
-    from components.context import CONFIG_KEY, install
-    from components.shell import topbar
+    from components.shared import ids
+    from components.shared.shell import topbar
+    from server.context import CONFIG_KEY, install
 
     experiment = load(config_path, cache_dir)
     if experiment.inspector is not None:  # a typo in the plug-in fails at start-up, in one line
@@ -124,8 +124,8 @@ def background_manager(experiment):
         from deploy import celery_manager
 
         return celery_manager(spec)
-    from backend.fork_gate import GatedCache
-    from components.background import SafeDiskcacheManager as DiskcacheManager
+    from backend.infra.fork_gate import GatedCache
+    from server.jobs import SafeDiskcacheManager as DiskcacheManager
 
     jobs_dir = experiment.cache_dir / "background-jobs"
     try:
@@ -184,13 +184,13 @@ def create_server():
     """WSGI entry point for gunicorn: ``gunicorn "app:create_server()"`` (config: CC_CONFIG).
 
     A bad config, plug-in or auth setting logs one line and stops gunicorn (exit 4)."""
+    from backend.experiment.loader import ConfigError
     from backend.inference.protocol import InspectorError
-    from backend.loader import ConfigError
     from deploy import AuthError
 
     try:
         server = create_app().server
-        from components.background import web_process_threads
+        from server.jobs import web_process_threads
 
         web_process_threads()
         return server
@@ -225,12 +225,12 @@ def main(argv: list[str] | None = None) -> int:
     """CLI: exit 0 on success, 2 on a bad config (one line per problem, never a traceback)."""
     args = _parser().parse_args(argv)
     if args.print_schema:
-        from backend.config import json_schema
+        from backend.experiment.schema import json_schema
 
         sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
         return 0
+    from backend.experiment.loader import ConfigError
     from backend.inference.protocol import InspectorError
-    from backend.loader import ConfigError
 
     try:
         if args.check or args.build_only:
@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         _log(f"error: {type(exc).__name__}: {exc}".splitlines()[0])
         return 2
     _log(f"serving {app.server.config['CC_EXPERIMENT'].summary()} on http://{args.host}:{args.port}")
-    from components.background import web_process_threads
+    from server.jobs import web_process_threads
 
     web_process_threads()
     app.run(host=args.host, port=args.port, debug=args.debug)

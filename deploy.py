@@ -162,7 +162,7 @@ def job_error_handler(spec: Any):
     """App-wide Dash ``on_error``: a dead broker becomes one line in the job's status output.
 
     Any other error is re-raised unchanged (Dash's default behaviour). The status output is
-    the ``...-status`` ``children`` output of a job (see ``components.jobs.job_controls``).
+    the ``...-status`` ``children`` output of a job (see ``components.shared.jobs.job_controls``).
     """
 
     def handle(err: Exception):

@@ -6,9 +6,9 @@ import json
 import tempfile
 from pathlib import Path
 
-from backend.loader import load_experiment
-from benchmarks.forests import synthetic_models_doc
+from backend.experiment.loader import load_experiment
 from benchmarks.registry import Result, best_of, workload
+from tests.support.forests import synthetic_models_doc
 
 GOAL_RATIO = 10.0
 

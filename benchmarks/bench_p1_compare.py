@@ -13,10 +13,10 @@ import tempfile
 from pathlib import Path
 
 from backend.comparability import format_value
-from backend.loader import load_experiment
-from backend.refine_url import encode_refinement
-from benchmarks.forests import synthetic_models_doc
+from backend.experiment.loader import load_experiment
+from backend.viewstate.refine import encode_refinement
 from benchmarks.registry import Result, best_of, workload
+from tests.support.forests import synthetic_models_doc
 
 N_MODELS = 10_000
 SELECTED = 16
@@ -47,8 +47,7 @@ def _bare(ids: list[str], values: dict[str, list[float]], cells: list[list[str]]
 @workload("P1")
 def p1_compare(quick: bool) -> list[Result]:
     """Compare-tab render at 10,000 models, 16 selected; also with a refinement chip applied."""
-    from components import comparison as cmp
-
+    from components.overview import compare_tab as cmp
     repeat = 3 if quick else 7
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "forest.json"

@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 
-from backend.forest_view import auto_collapse, visible
-from backend.loader import load_experiment
-from benchmarks.forests import synthetic_models_doc
+from backend.experiment.loader import load_experiment
+from backend.overview.collapse import auto_collapse, visible
 from benchmarks.registry import Result, best_of, workload
+from tests.support.forests import synthetic_models_doc
 
 
 def _forest(n: int, folder: Path):
@@ -112,7 +112,7 @@ def p1_server(quick: bool) -> list[Result]:
 
 
 def _chromium_time(url: str, count_js: str, expected: int) -> float:
-    from benchmarks.chromium import headless_chromium
+    from tests.support.chromium import headless_chromium
 
     drv = headless_chromium()
     try:
@@ -137,7 +137,7 @@ def p1_chromium(quick: bool) -> list[Result]:
     if not (shutil.which("chromium") and shutil.which("chromedriver")):
         os.sys.stderr.write("P1 Chromium workloads skipped: chromium/chromedriver not installed\n")
         return []
-    from tests.integration.servers import gunicorn_app
+    from tests.support.servers import gunicorn_app
 
     rows = []
     cy = "(document.querySelector('#overview-map')?._cyreg?.cy?.nodes().length || 0)"

@@ -26,10 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from backend import behavior_store
 from backend.behaviors import BehaviorQuery, build_behavior_data, query
-from backend.cache import ResultCache
-from backend.forest import ExperimentForest, Model
+from backend.behaviors import store as behavior_store
+from backend.experiment.forest import ExperimentForest, Model
 from backend.inference.engine import Engine
 from backend.inference.protocol import (
     ComparisonSpec,
@@ -38,6 +37,7 @@ from backend.inference.protocol import (
     InspectorError,
     RenderedInstance,
 )
+from backend.infra.cache import ResultCache
 from benchmarks.registry import Result, best_of, workload
 
 EPS = 1e-6

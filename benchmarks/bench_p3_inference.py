@@ -10,11 +10,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from backend.cache import ResultCache
-from backend.forest import ExperimentForest, Model
+from backend.experiment.forest import ExperimentForest, Model
 from backend.inference import EvalDataset, RenderedInstance
 from backend.inference.engine import Engine
 from backend.inference.torch_base import TorchInspector
+from backend.infra.cache import ResultCache
 from benchmarks.registry import Result, best_of, workload
 
 N_SYNTH, FEATURES, CLASSES = 50_000, 256, 100
@@ -111,7 +111,7 @@ def p3_demo(quick: bool) -> list[Result]:
     """The demo's CNN on its evaluation set (builds the demo into a temp cache if needed)."""
     from backend.demo.inspector import DemoInspector
     from backend.demo.model import load_checkpoint
-    from backend.loader import load_experiment
+    from backend.experiment.loader import load_experiment
 
     root_dir = Path(__file__).resolve().parents[1]
     exp = load_experiment(root_dir / "configs" / "demo.yaml", default_cache_dir=root_dir / ".cache")

@@ -66,10 +66,10 @@ def make_tensor(model: str, index: int, shape: tuple[int, ...]) -> np.ndarray:
 
 def _engine(cache_dir: Path, total: int) -> Any:
     """An Engine over the synthetic forest; its keys are stable across processes."""
-    from backend.cache import ResultCache
-    from backend.forest import ExperimentForest, Model
+    from backend.experiment.forest import ExperimentForest, Model
     from backend.inference.engine import Engine
     from backend.inference.protocol import EvalDataset, Inspector, RenderedInstance
+    from backend.infra.cache import ResultCache
 
     class Synthetic(Inspector):
         version = f"p4-{total}"

@@ -14,7 +14,7 @@ import sys
 from collections import deque
 
 from backend.comparability import experiment_table, simplify_table
-from backend.map_layout import layout
+from backend.overview.map_layout import layout
 from benchmarks.registry import Result, best_of, workload
 
 OPS = {

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import torch
 
-from backend.cache import ResultCache
-from backend.forest import ExperimentForest, Model
+from backend.experiment.forest import ExperimentForest, Model
 from backend.inference.engine import Engine
+from backend.infra.cache import ResultCache
 from benchmarks.bench_p3_inference import N_SYNTH, SyntheticInspector, synthetic_module
 from benchmarks.registry import Result, best_of, workload
 

@@ -39,8 +39,8 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from benchmarks.chromium import headless_chromium
-from benchmarks.load import encode_ids, end_id, fill, poll_body, selections_in
+from tests.support.chromium import headless_chromium
+from tests.support.load import encode_ids, end_id, fill, poll_body, selections_in
 
 OUT = Path(__file__).with_name("payloads") / "demo.json"
 SELECTION = ["cnn", "cnn-gprune98", "cnn-gprune98-restore-fc1-ft"]

@@ -12,17 +12,17 @@ import time
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from backend.behavior_url import BehaviorView, view_from_dict, view_to_dict
 from backend.behaviors import flip_matrix, rows_csv, significance
-from backend.cache import CacheError
 from backend.inference.protocol import InspectorError
-from backend.urlstate import build_query, encode_ids
-from components import ids
-from components.behaviors_extras import attribution_table, flip_figure
-from components.behaviors_grid import PAGE_SIZE, grid, page_rows, sort_from_model, value_format
-from components.behaviors_header import histogram_strip, summary_row
-from components.context import engine
+from backend.infra.cache import CacheError
+from backend.viewstate.behaviors import BehaviorView, view_from_dict, view_to_dict
+from backend.viewstate.codec import build_query, encode_ids
+from components.behaviors.extras import attribution_table, flip_figure
+from components.behaviors.grid import PAGE_SIZE, grid, page_rows, sort_from_model, value_format
+from components.behaviors.header import histogram_strip, summary_row
+from components.shared import ids
 from pages import _behaviors_data as bd
+from server.context import engine
 
 FAILURES = (InspectorError, CacheError, ValueError, KeyError)
 HIDDEN = {"display": "none"}

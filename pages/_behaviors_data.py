@@ -6,8 +6,6 @@ import base64
 import hashlib
 import json
 
-from backend.behavior_store import all_cached, behavior_data
-from backend.behavior_url import BehaviorView
 from backend.behaviors import (
     CORRECTNESS,
     BehaviorData,
@@ -16,11 +14,13 @@ from backend.behaviors import (
     flip_attribution,
     query,
 )
+from backend.behaviors.store import all_cached, behavior_data
 from backend.inference.engine import Engine
 from backend.inference.protocol import InspectorError
-from components.behaviors_extras import operation_label
-from components.behaviors_grid import PAGE_SIZE
-from components.context import engine, experiment
+from backend.viewstate.behaviors import BehaviorView
+from components.behaviors.extras import operation_label
+from components.behaviors.grid import PAGE_SIZE
+from server.context import engine, experiment
 
 
 def comparison_names(eng: Engine) -> list[str]:

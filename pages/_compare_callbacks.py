@@ -1,6 +1,6 @@
-"""Callbacks of the overview's Compare tab: stores in, ``components.comparison`` builders out.
+"""Callbacks of the overview's Compare tab: stores in, ``components.overview.compare_tab`` builders out.
 
-The refinement lives in ``ids.OV_REFINE`` as the URL string of ``backend.refine_url`` (the URL
+The refinement lives in ``ids.OV_REFINE`` as the URL string of ``backend.viewstate.refine`` (the URL
 writer copies it verbatim), so a bookmark restores it. Any change of the selection resets it, as
 in the reference; the first render of a page keeps the one that came with the URL.
 """
@@ -10,9 +10,8 @@ from __future__ import annotations
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc
 from dash.exceptions import PreventUpdate
 
-from backend.refine_url import toggle
-from components import ids
-from components.comparison import (
+from backend.viewstate.refine import toggle
+from components.overview.compare_tab import (
     CHART,
     CHIP,
     DOWNLOAD,
@@ -23,7 +22,8 @@ from components.comparison import (
     comparison_csv,
     compute,
 )
-from components.context import experiment
+from components.shared import ids
+from server.context import experiment
 
 _SELECTION_PROP = f"{ids.OV_SELECTION}.data"
 

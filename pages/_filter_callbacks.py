@@ -12,11 +12,11 @@ import numpy as np
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx
 from dash.exceptions import PreventUpdate
 
-from backend.filters import Budget, RangeFilter, metric_column, passing_mask
-from backend.scales import domain
-from components import ids
-from components.context import experiment
-from components.filter_pane import filter_pane
+from backend.overview.filters import Budget, RangeFilter, metric_column, passing_mask
+from backend.present.scales import domain
+from components.overview.filter_pane import filter_pane
+from components.shared import ids
+from server.context import experiment
 
 
 def active_filters(rows: list[dict] | None, budgets: list[dict] | None) -> list[RangeFilter]:

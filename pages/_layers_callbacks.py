@@ -16,18 +16,18 @@ import numpy as np
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from backend import layers
-from backend.cache import CacheError
-from backend.encodings import default_encodings
-from backend.formatting import format_metric
 from backend.inference.protocol import InspectorError
-from backend.layers_tree import filtered_tops, page_rows, sort_nodes
-from backend.safe_regex import PatternError, compile_pattern, match_mask
-from backend.urlstate import build_query, decode_ids, encode_ids, first, parse_detail_models
-from components import ids
-from components.context import engine, experiment
-from components.layers_cells import change_legend
-from components.layers_heatmap import HEATMAP_TITLES, distribution_figure, heatmap_figure, instance_figure
-from components.layers_table import pager, tree_table
+from backend.infra.cache import CacheError
+from backend.infra.safe_regex import PatternError, compile_pattern, match_mask
+from backend.layers.module_tree import filtered_tops, page_rows, sort_nodes
+from backend.overview.encodings import default_encodings
+from backend.present.formatting import format_metric
+from backend.viewstate.codec import build_query, decode_ids, encode_ids, first, parse_detail_models
+from components.layers.cells import change_legend
+from components.layers.heatmap import HEATMAP_TITLES, distribution_figure, heatmap_figure, instance_figure
+from components.layers.table import pager, tree_table
+from components.shared import ids
+from server.context import engine, experiment
 
 MAX_MODELS = 16
 VIEWS = ("tree", "heatmap")

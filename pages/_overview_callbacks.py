@@ -23,26 +23,26 @@ from dash import (
 )
 from dash.exceptions import PreventUpdate
 
-from backend.filters import Budget, RangeFilter
-from backend.forest import ExperimentForest
-from backend.forest_view import compare_base, reveal, search, visible
-from backend.map_layout import MapLayout
-from backend.map_layout import layout as compute_layout
-from backend.pareto import encode_pareto
-from backend.urlstate import build_query, encode_ids
-from components import ids
-from components.context import experiment
-from components.hover_card import edge_card, model_card
-from components.legend import color_legend
-from components.model_info import model_info_table
-from components.model_map import map_elements
-from components.scatter import (
+from backend.experiment.forest import ExperimentForest
+from backend.overview.collapse import compare_base, reveal, search, visible
+from backend.overview.filters import Budget, RangeFilter
+from backend.overview.map_layout import MapLayout
+from backend.overview.map_layout import layout as compute_layout
+from backend.overview.pareto import encode_pareto
+from backend.viewstate.codec import build_query, encode_ids
+from components.overview.hover_card import edge_card, model_card
+from components.overview.legend import color_legend
+from components.overview.model_info import model_info_table
+from components.overview.model_map import map_elements
+from components.overview.scatter import (
     budget_shapes,
     front_trace,
     opacity,
     scatter_figure,
     selection_patch,
 )
+from components.shared import ids
+from server.context import experiment
 
 ARRANGE = {"op": "operation", "step": "step"}
 COMPARE_RANGE = (2, 16)

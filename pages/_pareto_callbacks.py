@@ -6,13 +6,13 @@ import numpy as np
 from dash import ALL, Input, Output, State, callback, ctx, html
 from dash.exceptions import PreventUpdate
 
-from backend.filters import Budget, passing_mask
-from backend.pareto import pareto_front, relaxation
-from components import ids
-from components.context import experiment
-from components.filter_pane import BLUE
-from components.pareto_pane import budget_rows, pareto_controls, readout
+from backend.overview.filters import Budget, passing_mask
+from backend.overview.pareto import pareto_front, relaxation
+from components.overview.filter_pane import BLUE
+from components.overview.pareto_pane import budget_rows, pareto_controls, readout
+from components.shared import ids
 from pages._filter_callbacks import active_filters
+from server.context import experiment
 
 
 def front_ids(forest, pareto: dict, passing: list[str] | None) -> list[str]:

@@ -9,17 +9,17 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
-from backend.behavior_url import parse_view, view_to_dict
 from backend.behaviors import CORRECTNESS
-from backend.cache import CacheError
 from backend.inference.protocol import InspectorError
-from backend.urlstate import parse_detail_models
-from components import ids
-from components.context import engine, experiment
-from components.detail_sidebar import detail_sidebar
-from components.jobs import job_controls
+from backend.infra.cache import CacheError
+from backend.viewstate.behaviors import parse_view, view_to_dict
+from backend.viewstate.codec import parse_detail_models
+from components.shared import ids
+from components.shared.detail_sidebar import detail_sidebar
+from components.shared.jobs import job_controls
 from pages import _behaviors_callbacks  # noqa: F401  (registers the callbacks)
 from pages._behaviors_data import comparison_names
+from server.context import engine, experiment
 
 dash.register_page(__name__, path="/behaviors", title="Behaviors · Compress & Compare", name="Behaviors")
 

@@ -12,12 +12,12 @@ from dash import dcc, html
 
 import pages._layers_callbacks as cb
 from backend import layers
-from backend.cache import CacheError
 from backend.inference.protocol import InspectorError
-from components import ids
-from components.context import engine, experiment
-from components.detail_sidebar import detail_sidebar
-from components.jobs import job_controls
+from backend.infra.cache import CacheError
+from components.shared import ids
+from components.shared.detail_sidebar import detail_sidebar
+from components.shared.jobs import job_controls
+from server.context import engine, experiment
 
 dash.register_page(__name__, path="/layers", title="Layers · Compress & Compare", name="Layers")
 

@@ -8,17 +8,17 @@ from dash import dcc, html
 import pages._compare_callbacks  # noqa: F401
 import pages._filter_callbacks  # noqa: F401  (registers the Filter tab's callbacks)
 import pages._pareto_callbacks  # noqa: F401  (registers the Pareto & budgets callbacks)
-from backend.encodings import default_encodings
-from backend.filters import parse_budgets, parse_filters
-from backend.forest_view import auto_collapse
-from backend.pareto import parse_pareto
-from backend.refine_url import malformed_parts
-from backend.urlstate import decode_ids, first, known_ids
-from components import ids
-from components.context import experiment
-from components.legend import color_legend
-from components.model_map import model_map
+from backend.overview.collapse import auto_collapse
+from backend.overview.encodings import default_encodings
+from backend.overview.filters import parse_budgets, parse_filters
+from backend.overview.pareto import parse_pareto
+from backend.viewstate.codec import decode_ids, first, known_ids
+from backend.viewstate.refine import malformed_parts
+from components.overview.legend import color_legend
+from components.overview.model_map import model_map
+from components.shared import ids
 from pages._overview_callbacks import ARRANGE, details, map_view
+from server.context import experiment
 
 dash.register_page(__name__, path="/", title="Compress & Compare", name="Overview")
 

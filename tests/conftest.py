@@ -59,6 +59,6 @@ def demo_cache(demo_build: tuple[Path, str]) -> Path:
 @pytest.fixture(scope="session")
 def demo_experiment(demo_cache: Path):
     """The loaded demo experiment (real trained models)."""
-    from backend.loader import load_experiment
+    from backend.experiment.loader import load_experiment
 
     return load_experiment(REPO / "configs" / "demo.yaml", cache_dir=demo_cache)

@@ -11,7 +11,7 @@ from torch import nn
 
 from backend.demo import data
 from backend.demo.model import load_checkpoint
-from backend.forest import Model
+from backend.experiment.forest import Model
 from backend.inference import ComparisonSpec, EvalDataset, InspectorError, RenderedInstance
 from backend.inference.png import encode_png
 from backend.inference.torch_base import TorchInspector

@@ -1,7 +1,7 @@
 """Cached, lazy computations over an inspector: predictions, parameters, activations.
 
 Each result is computed at most once per (model checkpoint, dataset, inspector version,
-arguments) and read back from ``backend.cache`` afterwards, in any worker, after restarts.
+arguments) and read back from ``backend.infra.cache`` afterwards, in any worker, after restarts.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from functools import cached_property
 
 import numpy as np
 
-from backend.cache import CacheError, ResultCache, result_key
-from backend.forest import ExperimentForest, Model
+from backend.experiment.forest import ExperimentForest, Model
 from backend.inference.protocol import EvalDataset, Inspector, InspectorError, RenderedInstance
+from backend.infra.cache import CacheError, ResultCache, result_key
 
 Progress = Callable[[int, int, str], None]
 

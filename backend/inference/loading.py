@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect as pyinspect
 
-from backend.config import InspectorSpec, did_you_mean
+from backend.experiment.schema import InspectorSpec, did_you_mean
 from backend.inference.protocol import Inspector, InspectorError
 
 

@@ -2,7 +2,7 @@
 
 A user subclasses ``Inspector`` (or ``TorchInspector``, which does the common torch work) and
 names it in the config's ``inspector:`` section. The app only calls these methods, lazily, from
-background jobs; results are cached by ``backend.cache``.
+background jobs; results are cached by ``backend.infra.cache``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from backend.forest import Model
+from backend.experiment.forest import Model
 
 COMPARISON_KINDS = ("difference", "abs_difference", "difference_argmax", "abs_difference_argmax",
                     "ratio", "ratio_argmax", "mse", "kl_divergence")

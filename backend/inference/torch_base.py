@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from backend.forest import Model
+from backend.experiment.forest import Model
 from backend.inference.protocol import Inspector, InspectorError
 
 

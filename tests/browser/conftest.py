@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.chromium import headless_chromium
 from tests.conftest import REFERENCE_TREES, REPO
-from tests.integration.servers import gunicorn_app
+from tests.support.chromium import headless_chromium
+from tests.support.servers import gunicorn_app
 
 ARTIFACTS = REPO / "tests" / "browser" / "artifacts"
 # Cytoscape warns on every mount that a custom wheel sensitivity is set; it is harmless.

@@ -11,10 +11,10 @@ from urllib.parse import quote
 import pytest
 from selenium.webdriver.common.actions.action_builder import ActionBuilder
 
-from components.comparison import MSG_RANGE, MSG_TOO_FEW, MSG_TOO_MANY
+from components.overview.compare_tab import MSG_RANGE, MSG_TOO_FEW, MSG_TOO_MANY
 from tests.browser.conftest import CY, click_at, console_errors, page_json, screenshot, wait_for
 from tests.conftest import REFERENCE_TREES, load_reference_json
-from tests.integration.servers import gunicorn_app
+from tests.support.servers import gunicorn_app
 
 TREE = "imagenet-userstudy-part1.json"
 ROOT = "resnet50trained"

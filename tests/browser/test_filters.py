@@ -8,10 +8,10 @@ from urllib.parse import quote
 import numpy as np
 import pytest
 
-from backend.pareto import pareto_front
+from backend.overview.pareto import pareto_front
 from tests.browser.conftest import CY, console_errors, pointer_gesture, screenshot, wait_for
 from tests.conftest import REFERENCE_TREES
-from tests.integration.servers import gunicorn_app
+from tests.support.servers import gunicorn_app
 
 STUDY = REFERENCE_TREES / "imagenet-userstudy-part1.json"
 

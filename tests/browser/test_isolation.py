@@ -9,10 +9,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from benchmarks.chromium import headless_chromium
-from tests.bad_inputs.experiment import write_experiment
 from tests.browser.conftest import CY, click_at, console_errors, cy_node_center, wait_for
-from tests.integration.servers import gunicorn_app
+from tests.support.bad_experiment import write_experiment
+from tests.support.chromium import headless_chromium
+from tests.support.servers import gunicorn_app
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from backend.urlstate import encode_ids
-from tests.bad_inputs.experiment import write_experiment
+from backend.viewstate.codec import encode_ids
 from tests.browser.conftest import CY, console_errors, cy_node_center, screenshot, wait_for
-from tests.integration.servers import gunicorn_app
+from tests.support.bad_experiment import write_experiment
+from tests.support.servers import gunicorn_app
 
 IDS = {"root": '<img src=x onerror="window.__pwned=1">', "a": "<script>window.__pwned=2</script>",
        "b": "b<b>bold</b>&amp;", "c": "c\"'><svg onload=window.__pwned=3>"}

@@ -6,10 +6,10 @@ import plotly.graph_objects as go
 import pytest
 from dash import html
 
-from backend.loader import load_experiment
-from components.model_info import model_info_rows
-from components.model_map import STYLESHEET, grid_to_pixels, map_elements, node_sizes
-from components.scatter import scatter_figure, selection_patch
+from backend.experiment.loader import load_experiment
+from components.overview.model_info import model_info_rows
+from components.overview.model_map import STYLESHEET, grid_to_pixels, map_elements, node_sizes
+from components.overview.scatter import scatter_figure, selection_patch
 from tests.conftest import REFERENCE_TREES
 
 

@@ -11,9 +11,10 @@ import pytest
 from dash import dcc, html
 
 from backend.comparability import ComparisonTable, Variable
-from backend.loader import load_experiment
-from backend.scales import APPLE8
-from components.comparison import (
+from backend.experiment.loader import load_experiment
+from backend.present.scales import APPLE8
+from components.overview.compare_charts import bar_figure, bar_legend, tick_format
+from components.overview.compare_tab import (
     CHART,
     CHIP,
     MSG_RANGE,
@@ -24,7 +25,6 @@ from components.comparison import (
     comparison_table,
     compute,
 )
-from components.comparison_charts import bar_figure, bar_legend, tick_format
 from tests.conftest import REFERENCE_TREES
 
 ROOT = "resnet50trained"

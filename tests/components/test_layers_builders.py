@@ -8,10 +8,10 @@ import numpy as np
 import plotly.io as pio
 
 from backend import layers
-from backend.layers_tree import page_rows
-from components.layers_cells import CHANGE_COLORS, column_title, count, histogram_cell, sparsity_cell
-from components.layers_heatmap import distribution_figure, heatmap_figure, instance_figure
-from components.layers_table import pager, tree_table
+from backend.layers.module_tree import page_rows
+from components.layers.cells import CHANGE_COLORS, column_title, count, histogram_cell, sparsity_cell
+from components.layers.heatmap import distribution_figure, heatmap_figure, instance_figure
+from components.layers.table import pager, tree_table
 from tests.unit.test_layers import model_dicts
 
 

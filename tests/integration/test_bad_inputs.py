@@ -1,10 +1,10 @@
-"""The bad-input corpus (tests/bad_inputs): each case fails in one line that names its culprit.
+"""The bad-input corpus (tests/data/bad_inputs): each case fails in one line that names its culprit.
 
 Config cases run through the CLI's own ``main(["--check", ...])`` in-process (fast), a handful
 through a real ``python app.py --check`` subprocess (exit 2, no traceback). URL cases go through
 the pages router of a real gunicorn server (and the callbacks a page load fires), which must
 keep serving afterwards. Inspector cases go through the Engine, and one through the Behaviors
-page's background job function. Regex cases go through backend.safe_regex (and the Layers URL).
+page's background job function. Regex cases go through backend.infra.safe_regex (and the Layers URL).
 """
 
 from __future__ import annotations
@@ -22,26 +22,26 @@ import pytest
 import yaml
 
 import app as cli
-from backend.cache import ResultCache
-from backend.config import InspectorSpec
+from backend.experiment.loader import load_experiment
+from backend.experiment.safe_yaml import MAX_FILE_BYTES
+from backend.experiment.schema import InspectorSpec
 from backend.inference.engine import Engine
 from backend.inference.loading import make_inspector
 from backend.inference.protocol import InspectorError
-from backend.loader import load_experiment
-from backend.safe_yaml import MAX_FILE_BYTES
-from tests.bad_inputs.experiment import write_experiment
-from tests.bad_inputs.renderer import Renderer, run_job_inline
+from backend.infra.cache import ResultCache
 from tests.conftest import REPO
-from tests.integration.servers import gunicorn_app
-from tests.plugins import tiny
+from tests.support import tiny
+from tests.support.bad_experiment import write_experiment
+from tests.support.renderer import Renderer, run_job_inline
+from tests.support.servers import gunicorn_app
 
-CORPUS = REPO / "tests" / "bad_inputs"
+CORPUS = REPO / "tests" / "data" / "bad_inputs"
 CONFIGS = CORPUS / "configs"
 CONFIG_CASES = sorted(d.name for d in CONFIGS.iterdir() if (d / "expect.txt").is_file())
 # the same path a user takes, as a separate process: exit status 2 and stderr, no traceback
 CLI_CASES = ["yaml-unclosed-bracket", "duplicate-id", "alias-bomb", "huge-models-file",
              "inspector-module-missing"]
-INSPECTOR_CASES = yaml.safe_load((CORPUS / "inspectors" / "cases.yaml").read_text())
+INSPECTOR_CASES = yaml.safe_load((REPO / "tests" / "support" / "inspectors" / "cases.yaml").read_text())
 
 
 # --- generated cases: too big (or too odd) to commit ----------------------------------------------
@@ -145,7 +145,7 @@ def test_running_app_keeps_serving_when_its_models_file_breaks(tmp_path: Path, c
         os.replace(staged / live.name, live)
         os.utime(live, ns=(10**18 + i, 10**18 + i))  # a new mtime each time
         caplog.clear()
-        with caplog.at_level(logging.WARNING, logger="components.context"):
+        with caplog.at_level(logging.WARNING, logger="server.context"):
             view = page.open("/?sel=kept")
         assert view.status == 200, (case, view.body[-300:])
         assert "2 models" in view.text and "1 Model Selected: kept" in view.text, case
@@ -173,7 +173,7 @@ def tiny_experiment(tmp_path_factory) -> Path:
 
 
 def _spec(case: dict) -> InspectorSpec:
-    return InspectorSpec(module=case.get("module", "tests.bad_inputs.inspectors.failing"),
+    return InspectorSpec(module=case.get("module", "tests.support.inspectors.failing"),
                          **{"class": case["class"]}, device="cpu", batch_size=32)
 
 
@@ -241,7 +241,7 @@ def test_render_failure_shows_in_its_row_only(case: dict, tmp_path: Path):
     the picture; the other rows still draw."""
     from pages import _behaviors_data as bd
 
-    config = write_experiment(tmp_path, inspector=f"{case.get('module', 'tests.bad_inputs.inspectors.failing')}"
+    config = write_experiment(tmp_path, inspector=f"{case.get('module', 'tests.support.inspectors.failing')}"
                                                    f":{case['class']}")
     app = cli.create_app(config, tmp_path / "cache")
     with app.server.app_context():
@@ -303,7 +303,7 @@ HOSTILE_NAMES = [f"features.{i}.conv" for i in range(50)] + ["a" * 5000 + "!", "
 
 @pytest.mark.parametrize(("pattern", "expected"), REGEX_CASES, ids=[p for p, _ in REGEX_CASES])
 def test_regex_case_is_refused_in_one_line(pattern: str, expected: str):
-    from backend.safe_regex import PatternError, compile_pattern, match_mask
+    from backend.infra.safe_regex import PatternError, compile_pattern, match_mask
 
     with pytest.raises(PatternError) as info:
         match_mask(compile_pattern(pattern), HOSTILE_NAMES)
@@ -311,7 +311,7 @@ def test_regex_case_is_refused_in_one_line(pattern: str, expected: str):
 
 
 def test_overlong_regex_is_refused():
-    from backend.safe_regex import MAX_LENGTH, PatternError, compile_pattern
+    from backend.infra.safe_regex import MAX_LENGTH, PatternError, compile_pattern
 
     with pytest.raises(PatternError, match=f"longer than {MAX_LENGTH} characters"):
         compile_pattern("a" * (MAX_LENGTH + 1))
@@ -321,9 +321,8 @@ def test_plugin_failure_reaches_the_behaviors_page_as_one_line(tmp_path: Path):
     """A forward pass that raises inside the Behaviors page's background job (its function, run
     here as the job process runs it): the status line names the model and the rows, and the app
     keeps serving."""
-    from components import ids
-
-    config = write_experiment(tmp_path, inspector="tests.bad_inputs.inspectors.failing:WrongInputWidth")
+    from components.shared import ids
+    config = write_experiment(tmp_path, inspector="tests.support.inspectors.failing:WrongInputWidth")
     app = cli.create_app(config, tmp_path / "cache")
     renderer = Renderer.for_flask(app.server)
     page = renderer.open("/behaviors?models=a,b&base=a")

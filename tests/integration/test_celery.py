@@ -24,8 +24,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.servers import REPO, free_port, gunicorn_app
-from tests.plugins import tiny
+from tests.support import tiny
+from tests.support.servers import REPO, free_port, gunicorn_app
 
 MODELS = ["base", "child", "other"]
 
@@ -279,10 +279,10 @@ def test_background_job_runs_on_the_celery_worker(tmp_path: Path):
     assert {int(pid) for pid, _ in loads} == {worker_pid}
     assert re.search(r"Task background_callback_[0-9a-f]+\[[0-9a-f-]+\] succeeded", worker_log), worker_log
     # the worker wrote the predictions to the shared cache directory, where the web reads them
-    from backend.cache import ResultCache
+    from backend.experiment.loader import load_experiment
     from backend.inference.engine import Engine
     from backend.inference.loading import make_inspector
-    from backend.loader import load_experiment
+    from backend.infra.cache import ResultCache
 
     exp = load_experiment(config, cache_dir=cache)
     engine = Engine(exp.forest, make_inspector(exp.inspector), ResultCache(cache / "results"))

@@ -2,7 +2,7 @@
 
 The computations run where the app runs them: the Behaviors page's background job (a process
 forked by a gunicorn worker under DiskcacheManager), reached over HTTP the way the browser's
-renderer reaches it (tests/bad_inputs/renderer.py).
+renderer reaches it (tests/support/renderer.py).
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 import app as cli
-from backend.cache import ResultCache
-from components import ids
-from tests.bad_inputs.experiment import write_experiment
-from tests.bad_inputs.renderer import Job, Renderer, run_job_inline
-from tests.integration.servers import gunicorn_app
+from backend.infra.cache import ResultCache
+from components.shared import ids
+from tests.support.bad_experiment import write_experiment
+from tests.support.renderer import Job, Renderer, run_job_inline
+from tests.support.servers import gunicorn_app
 
 URL = "/behaviors?models=a,b&base=a"
 CLICK = {(ids.BH_LOAD, "n_clicks"): 1}
@@ -59,7 +59,7 @@ def _finished_entries(cache: Path) -> list[str]:
 
 def test_killed_computation_leaves_nothing_and_a_restart_recomputes_nothing(tmp_path: Path):
     hold, pid_file, loads = tmp_path / "hold", tmp_path / "job.pid", tmp_path / "loads.log"
-    config = write_experiment(tmp_path / "exp", inspector="tests.bad_inputs.inspectors.slow:HoldingInspector",
+    config = write_experiment(tmp_path / "exp", inspector="tests.support.inspectors.slow:HoldingInspector",
                               options={"hold": str(hold), "pid_file": str(pid_file), "loads": str(loads)})
     cache = tmp_path / "cache"
     with gunicorn_app(config, cache, workers=2) as url:
@@ -118,12 +118,12 @@ def _unusable(tmp_path: Path, how: str, monkeypatch) -> tuple[Path, str]:
         monkeypatch.setattr(os, "mkdir", read_only)
         return cache, os.strerror(errno.EROFS)
     # full: the disk fills while a result is written (the index and folders are fine)
-    import backend.cache
+    import backend.infra.cache
 
     def full(*_args, **_kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(backend.cache.np, "save", full)
+    monkeypatch.setattr(backend.infra.cache.np, "save", full)
     return tmp_path / "cache", os.strerror(errno.ENOSPC)
 
 
@@ -153,7 +153,7 @@ def test_two_workers_writing_the_same_result_at_once(tmp_path: Path, monkeypatch
     one's folder already in place. Both succeed and the entry reads back (no 'Directory not empty')."""
     import numpy as np
 
-    import backend.cache
+    import backend.infra.cache
 
     arrays = {"probs": np.full((4, 3), 0.25)}
     real_replace = os.replace
@@ -166,7 +166,7 @@ def test_two_workers_writing_the_same_result_at_once(tmp_path: Path, monkeypatch
             real_replace(theirs, dst)
         return real_replace(src, dst)
 
-    monkeypatch.setattr(backend.cache.os, "replace", other_worker_wins)
+    monkeypatch.setattr(backend.infra.cache.os, "replace", other_worker_wins)
     cache = ResultCache(tmp_path / "cache")
     cache.put_arrays("k", arrays)
     assert np.array_equal(cache.get_arrays("k")["probs"], arrays["probs"])
@@ -176,7 +176,7 @@ def test_two_workers_writing_the_same_result_at_once(tmp_path: Path, monkeypatch
 def test_gunicorn_stops_on_a_bad_config_instead_of_respawning(tmp_path: Path):
     """A bad config under gunicorn: each worker logs the one-line error and exits with gunicorn's
     APP_LOAD_ERROR, so the master stops (exit 4) rather than respawning workers forever."""
-    from benchmarks.load_serve import serve
+    from tests.support.gunicorn import serve
 
     config = tmp_path / "experiments.yaml"
     config.write_text("name: broken\nmodels: missing.yaml\n")

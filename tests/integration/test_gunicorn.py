@@ -8,7 +8,7 @@ import urllib.request
 from pathlib import Path
 
 from tests.conftest import REFERENCE_TREES
-from tests.integration.servers import gunicorn_app
+from tests.support.servers import gunicorn_app
 
 
 def _get(url: str, gzip_ok: bool = False) -> tuple[int, dict, bytes]:

@@ -19,26 +19,26 @@ import types
 import pytest
 from werkzeug.local import LocalProxy
 
-from tests.bad_inputs.experiment import write_experiment
-from tests.bad_inputs.renderer import Renderer, run_job_inline
 from tests.conftest import REPO
+from tests.support.bad_experiment import write_experiment
+from tests.support.renderer import Renderer, run_job_inline
 
 PACKAGES = ("backend", "components", "pages")
 # Process-level caches of results that are the same for every user (keys are what determines
 # them, values immutable), so any worker may answer any user from them.
 ALLOWED = {
-    "components.context._versions": "newest version read of each experiment's models file "
+    "server.context._versions": "newest version read of each experiment's models file "
                                     "(shared data: every user sees the same file)",
-    "components.context._engine()": "one Engine per (experiment, process): a handle on the shared, "
+    "server.context._engine()": "one Engine per (experiment, process): a handle on the shared, "
                                     "on-disk result cache",
     "pages._overview_callbacks._layout()": "memo of the map layout, a pure function of the immutable "
                                            "forest and the view's arrangement",
-    "components.comparison._records()": "memo of the forest's records, built once per immutable forest",
-    "backend.formatting._parse()": "memo of parsed d3-format strings (pure)",
-    "backend.behavior_store._lru": "per-process LRU of immutable derived arrays, keyed by the cache key "
+    "components.overview.compare_tab._records()": "memo of the forest's records, built once per immutable forest",
+    "backend.present.formatting._parse()": "memo of parsed d3-format strings (pure)",
+    "backend.behaviors.store._lru": "per-process LRU of immutable derived arrays, keyed by the cache key "
                                    "that determines them (the same answer for every user)",
     "backend.demo.data._digits()": "the demo's fixed dataset, loaded once",
-    "backend.behavior_compare._threads_state": "reference count around torch's process-wide thread setting "
+    "backend.behaviors.vectors._threads_state": "reference count around torch's process-wide thread setting "
                                         "(restored by the last reduction); holds no user data",
 }
 SCALARS = (str, bytes, int, float, complex, bool, type(None), range, re.Pattern, types.EllipsisType)
@@ -160,14 +160,14 @@ def test_no_request_writes_module_state(served):
 def test_audit_catches_a_callback_that_remembers_a_user(served, monkeypatch):
     """The audit is not blind: the URL writer made to remember each user's selection in a module
     list (what a careless callback would do) fails it."""
-    import backend.urlstate
+    import backend.viewstate.codec
     import pages._overview_callbacks as overview_callbacks
 
-    monkeypatch.setattr(backend.urlstate, "_recent_selections", [], raising=False)
+    monkeypatch.setattr(backend.viewstate.codec, "_recent_selections", [], raising=False)
     real = overview_callbacks.build_query
 
     def remembering(params):
-        backend.urlstate._recent_selections.append(params.get("sel"))
+        backend.viewstate.codec._recent_selections.append(params.get("sel"))
         return real(params)
 
     monkeypatch.setattr(overview_callbacks, "build_query", remembering)
@@ -175,7 +175,7 @@ def test_audit_catches_a_callback_that_remembers_a_user(served, monkeypatch):
     _exercise(*served)
     after = snapshot()
     changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
-    assert "backend.urlstate._recent_selections" in changed - set(ALLOWED)
+    assert "backend.viewstate.codec._recent_selections" in changed - set(ALLOWED)
 
 
 def test_allow_list_names_real_state():

@@ -1,7 +1,7 @@
 """The load script, short: 5 simulated users x 5 s on the demo under gunicorn with 2 workers.
 
 Asserts no errors and no response carrying another user's state; latency is reported by
-``python -m benchmarks.load`` (50 users x 60 s), never asserted here. The checker itself is
+``python -m tests.support.load`` (50 users x 60 s), never asserted here. The checker itself is
 tested on made-up responses, so a leak would be seen.
 """
 
@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import load
 from tests.conftest import REPO
 from tests.integration.test_celery import celery_worker, redis_server, wait_until_ready
+from tests.support import load
 
 SELECTIONS = [["cnn", "cnn-int8", "cnn-gprune50"], ["cnn", "cnn-int8", "cnn-gprune90"]]
 
@@ -86,7 +86,7 @@ def test_short_load_run_has_no_errors_and_no_cross_user_state(demo_cache: Path, 
         if worker is not None:
             wait_until_ready(worker, log)
         summary = asyncio.run(load.run_load(url, users=5, duration=5, think=0.2, ramp=1))
-    hint = " (re-record benchmarks/payloads/demo.json if a page's callbacks changed)"
+    hint = " (re-record tests/support/load/recorded/demo.json if a page's callbacks changed)"
     assert summary["errors"] == 0, summary["error_examples"] + [hint]
     assert summary["leaks"] == 0, summary["leak_examples"]
     assert summary["requests"] > 10 and summary["own_state_echoes"] > 0

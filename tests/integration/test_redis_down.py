@@ -10,7 +10,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.servers import free_port, gunicorn_app
 from tests.integration.test_celery import (
     DashClient,
     celery_worker,
@@ -20,6 +19,7 @@ from tests.integration.test_celery import (
     tiny_experiment,
     wait_until_ready,
 )
+from tests.support.servers import free_port, gunicorn_app
 
 
 def _dead_broker(tmp_path: Path) -> tuple[Path, str]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import backend.behavior_compare as bh
+import backend.behaviors.vectors as bh
 from backend.behaviors import CORRECTNESS, build_behavior_data, comparison_vectors
 from backend.inference.protocol import COMPARISON_KINDS, ComparisonSpec
-from tests.unit.behaviors_helpers import MODELS, make_data, probs, reference
+from tests.support.behaviors_data import MODELS, make_data, probs, reference
 
 
 # --- comparison kinds ------------------------------------------------------------------------------

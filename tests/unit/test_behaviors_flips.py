@@ -16,8 +16,8 @@ from backend.behaviors import (
     operation_label,
     significance,
 )
-from backend.forest import Operation
-from tests.unit.behaviors_helpers import MODELS, make_data
+from backend.experiment.forest import Operation
+from tests.support.behaviors_data import MODELS, make_data
 
 
 # --- flips, attribution, significance -----------------------------------------------------------------

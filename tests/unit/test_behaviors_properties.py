@@ -15,9 +15,9 @@ from backend.behaviors import (
     mcnemar_p,
     query,
 )
+from backend.behaviors.significance import accuracy_delta_ci
 from backend.inference.protocol import COMPARISON_KINDS, ComparisonSpec
-from backend.significance import accuracy_delta_ci
-from tests.unit.behaviors_helpers import reference
+from tests.support.behaviors_data import reference
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -11,7 +11,7 @@ import pytest
 import scipy.sparse as sp
 
 from backend.behaviors import CORRECTNESS, BehaviorQuery, build_behavior_data, query, rows_csv, wrong_counts
-from tests.unit.behaviors_helpers import CLASSES, MODELS, make_data
+from tests.support.behaviors_data import CLASSES, MODELS, make_data
 
 
 # --- queries: instance level -----------------------------------------------------------------------

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backend.cache import CacheError, ResultCache, result_key
+from backend.infra.cache import CacheError, ResultCache, result_key
 from tests.conftest import REPO
 
 
@@ -59,7 +59,7 @@ def test_killed_writer_leaves_no_entry(tmp_path: Path):
     script = textwrap.dedent(f"""
         import sys, time, numpy as np
         sys.path.insert(0, {str(REPO)!r})
-        import backend.cache as c
+        import backend.infra.cache as c
         real_save = np.save
         def slow_save(fh, arr, allow_pickle=False):
             real_save(fh, arr, allow_pickle=allow_pickle)

@@ -209,7 +209,7 @@ def test_cumulative_merge_beside_a_parameter():
 
 
 def test_orderings_are_reindexed_after_a_merge():
-    from backend._comparability_simplify import merge
+    from backend.comparability.simplify import merge
 
     table = ComparisonTable(
         [Variable("presence", "A"), Variable("presence", "B"), Variable("parameter", "k"),

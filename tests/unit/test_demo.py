@@ -138,7 +138,7 @@ def test_training_is_deterministic(demo_experiment):
 
 
 def test_demo_is_reused_not_rebuilt(demo_cache, demo_experiment):
-    from backend.loader import load_experiment
+    from backend.experiment.loader import load_experiment
     from tests.conftest import REPO
 
     before = demo_experiment.models_path.stat().st_mtime_ns

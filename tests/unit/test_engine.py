@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 import torch
 
-from backend.cache import ResultCache
-from backend.config import InspectorSpec
+from backend.experiment.schema import InspectorSpec
 from backend.inference.engine import Engine
 from backend.inference.loading import make_inspector
 from backend.inference.protocol import InspectorError
-from tests.plugins import tiny
+from backend.infra.cache import ResultCache
+from tests.support import tiny
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def forest(tmp_path: Path):
 
 
 def _engine(forest, tmp_path: Path, cls: str = "TinyInspector") -> Engine:
-    inspector = make_inspector(InspectorSpec(module="tests.plugins.tiny", **{"class": cls},
+    inspector = make_inspector(InspectorSpec(module="tests.support.tiny", **{"class": cls},
                                              batch_size=32, device="cpu"))
     return Engine(forest, inspector, ResultCache(tmp_path / "cache"), activation_sample=10)
 
@@ -120,10 +120,10 @@ def test_malicious_pickle_checkpoint_is_refused_and_never_runs(forest, tmp_path:
 
 
 @pytest.mark.parametrize(("module", "cls", "message"), [
-    ("tests.plugins.nope", "X", "inspector.module: cannot import 'tests.plugins.nope' (No module named 'tests.plugins.nope')"),
-    ("tests.plugins.tiny", "TinyInspectr", "inspector.class: module 'tests.plugins.tiny' has no class 'TinyInspectr' (did you mean 'TinyInspector'?)"),
-    ("tests.plugins.tiny", "NotAnInspector", "inspector.class: 'tests.plugins.tiny.NotAnInspector' is not a subclass of backend.inference.Inspector"),
-    ("tests.plugins.tiny", "TorchInspector", "inspector.class: 'TorchInspector' does not implement build_module, dataset, inputs, render_instance"),
+    ("tests.support.nope", "X", "inspector.module: cannot import 'tests.support.nope' (No module named 'tests.support.nope')"),
+    ("tests.support.tiny", "TinyInspectr", "inspector.class: module 'tests.support.tiny' has no class 'TinyInspectr' (did you mean 'TinyInspector'?)"),
+    ("tests.support.tiny", "NotAnInspector", "inspector.class: 'tests.support.tiny.NotAnInspector' is not a subclass of backend.inference.Inspector"),
+    ("tests.support.tiny", "TorchInspector", "inspector.class: 'TorchInspector' does not implement build_module, dataset, inputs, render_instance"),
 ])
 def test_inspector_typos_are_one_line(module: str, cls: str, message: str):
     with pytest.raises(InspectorError) as info:

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 import torch
 
-from backend.cache import ResultCache
-from backend.config import InspectorSpec
-from backend.forest import ExperimentForest, Model
+from backend.experiment.forest import ExperimentForest, Model
+from backend.experiment.schema import InspectorSpec
 from backend.inference.engine import Engine
 from backend.inference.loading import make_inspector
-from tests.plugins import tiny
+from backend.infra.cache import ResultCache
+from tests.support import tiny
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
@@ -29,7 +29,7 @@ def _forest(tmp_path: Path) -> ExperimentForest:
 
 
 def _engine(forest: ExperimentForest, cache: Path, device: str) -> Engine:
-    spec = InspectorSpec(module="tests.plugins.tiny", **{"class": "TinyInspector"}, device=device)
+    spec = InspectorSpec(module="tests.support.tiny", **{"class": "TinyInspector"}, device=device)
     return Engine(forest, make_inspector(spec), ResultCache(cache))
 
 

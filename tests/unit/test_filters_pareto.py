@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backend.filters import Budget, RangeFilter, parse_budgets, parse_filters, passing_ids
-from backend.loader import load_experiment
-from backend.pareto import budget_steps, directions, pareto_front, relaxation
+from backend.experiment.loader import load_experiment
+from backend.overview.filters import Budget, RangeFilter, parse_budgets, parse_filters, passing_ids
+from backend.overview.pareto import budget_steps, directions, pareto_front, relaxation
 from tests.conftest import REFERENCE_TREES
 
 
@@ -91,7 +91,7 @@ def test_relaxation_readout(study):
 
 
 def test_pareto_url_round_trip(study):
-    from backend.pareto import encode_pareto, parse_pareto
+    from backend.overview.pareto import encode_pareto, parse_pareto
 
     enc = {"x": "Latency", "y": "Top-1 Accuracy"}
     default = parse_pareto(None, study, enc)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.loader import load_experiment
+from backend.experiment.loader import load_experiment
 from tests.conftest import REFERENCE_FILES, REFERENCE_TREES
 
 EXPECTED = {  # file: (models, roots, operations, metrics)

@@ -8,7 +8,7 @@ import threading
 import time
 from pathlib import Path
 
-from backend.fork_gate import GATE, ForkGate, GatedCache
+from backend.infra.fork_gate import GATE, ForkGate, GatedCache
 
 
 def _fork_children(cache, forks: int) -> int:

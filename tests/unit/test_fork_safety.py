@@ -15,7 +15,7 @@ in its sum). A parallel op in a *different* thread of the parent did not hang th
 (libgomp's pool belongs to the thread that opened the region), so the single-block case below,
 which runs inline in the forking thread, is the sensitive one. Also found: a child forked while
 another parent thread held the reduction's lock waited forever in its own first reduction; the
-at-fork hook in backend.behavior_compare now gives the child a fresh lock and count.
+at-fork hook in backend.behaviors.vectors now gives the child a fresh lock and count.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import os, sys, threading, time
 import numpy as np
 import torch
 
-import backend.behavior_compare as bc
+import backend.behaviors.vectors as bc
 from backend.behaviors import build_behavior_data, comparison_vectors
 from backend.inference.protocol import COMPARISON_KINDS, ComparisonSpec
 
@@ -96,7 +96,7 @@ if scenario == "two_threads":  # a process where torch may use 2 threads: the re
     assert torch.get_num_threads() == 2  # restored
     fork_and_wait()
 elif scenario == "web":  # the web process: torch on one thread, a request thread builds and forks
-    torch.set_num_threads(1)  # components.background.web_process_threads
+    torch.set_num_threads(1)  # server.jobs.web_process_threads
     request = threading.Thread(target=lambda: (build(), fork_and_wait()))
     request.start()
     request.join()

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backend.encodings import default_encodings
-from backend.formatting import d3_format, format_change, format_metric
-from backend.scales import domain, grey_colors, is_dark, sqrt_scale
+from backend.overview.encodings import default_encodings
+from backend.present.formatting import d3_format, format_change, format_metric
+from backend.present.scales import domain, grey_colors, is_dark, sqrt_scale
 
 D3_CASES = [  # (spec, value, what d3.format(spec)(value) returns)
     (".2%", 0.98765, "98.77%"), (".2~%", 0.5, "50%"), (".2~s", 95246447, "95M"),
@@ -52,7 +52,7 @@ def test_grey_scale_ends_and_missing():
 
 
 def test_domain_prefers_spec_then_data():
-    from backend.config import MetricSpec
+    from backend.experiment.schema import MetricSpec
 
     values = np.array([2.0, 4.0, np.nan])
     assert domain(MetricSpec(name="a", min=0, max=10), values) == (0, 10)

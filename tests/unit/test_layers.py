@@ -9,13 +9,13 @@ import pytest
 import torch
 
 from backend import layers
-from backend.cache import ResultCache
-from backend.config import InspectorSpec
+from backend.experiment.loader import load_experiment
+from backend.experiment.schema import InspectorSpec
 from backend.inference.engine import Engine
 from backend.inference.loading import make_inspector
-from backend.layers_stats import NOT_COMPARABLE, F
-from backend.loader import load_experiment
-from tests.plugins import tiny
+from backend.infra.cache import ResultCache
+from backend.layers.tensor_stats import NOT_COMPARABLE, F
+from tests.support import tiny
 
 
 def model_dicts(seed: int = 0) -> tuple[dict, dict]:
@@ -110,7 +110,7 @@ def engine(tmp_path: Path) -> Engine:
         "  - {id: child, base: base, checkpoint: ckpt/child.pt}\n"
         "  - {id: other, base: base, checkpoint: ckpt/other.pt}\n")
     forest = load_experiment(tmp_path / "exp.yaml").forest
-    inspector = make_inspector(InspectorSpec(module="tests.plugins.tiny", **{"class": "TinyInspector"},
+    inspector = make_inspector(InspectorSpec(module="tests.support.tiny", **{"class": "TinyInspector"},
                                              batch_size=32, device="cpu"))
     return Engine(forest, inspector, ResultCache(tmp_path / "cache"), activation_sample=10)
 

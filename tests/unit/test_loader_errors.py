@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.loader import ConfigError, load_experiment
+from backend.experiment.loader import ConfigError, load_experiment
 
 HEAD = """\
 name: t

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.loader import load_experiment
+from backend.experiment.loader import load_experiment
 
 MODELS = "name: t\nmetrics: [{name: acc, primary: true}]\nmodels:\n  - {id: root, metrics: {acc: 0.9}}\n"
 

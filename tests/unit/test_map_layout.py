@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backend._js_semantics import UNDEFINED as _UNDEFINED
-from backend._js_semantics import js_order as _js_order
-from backend.map_layout import layout
+from backend.overview.js_semantics import UNDEFINED as _UNDEFINED
+from backend.overview.js_semantics import js_order as _js_order
+from backend.overview.map_layout import layout
 from tests.conftest import REFERENCE_FILES, load_reference_json
 
 
@@ -93,7 +93,7 @@ def test_javascript_comparisons():
 # --- the reference, transcribed literally (per-visit listing and sorting, recursion) ----------
 
 def _reference_layout(models, mode):
-    from backend.map_layout import MapLayout
+    from backend.overview.map_layout import MapLayout
 
     ids = [m["id"] for m in models]
     parent = {m["id"]: m.get("base") for m in models}

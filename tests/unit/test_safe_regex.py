@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from backend.safe_regex import INVALID, MAX_LENGTH, TOO_SLOW, PatternError, compile_pattern, match_mask
+from backend.infra.safe_regex import INVALID, MAX_LENGTH, TOO_SLOW, PatternError, compile_pattern, match_mask
 
 
 def test_case_insensitive_search():

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from backend.forest import Model
+from backend.experiment.forest import Model
 from backend.inference.protocol import InspectorError
 from tests.conftest import REPO
-from tests.plugins.tiny import TinyInspector
+from tests.support.tiny import TinyInspector
 
 
 class _Payload:

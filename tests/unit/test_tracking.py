@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from backend.loader import load_experiment
-from backend.tracking import ExperimentLog
+from backend.experiment.loader import load_experiment
+from backend.experiment.tracking import ExperimentLog
 
 
 def _log(tmp_path: Path) -> ExperimentLog:
@@ -51,7 +51,7 @@ def test_app_rereads_a_growing_models_file(tmp_path: Path):
     import time
 
     from app import create_app
-    from components.context import experiment
+    from server.context import experiment
 
     log = _log(tmp_path)
     app = create_app(log.path, tmp_path / "cache")

@@ -1,0 +1,123 @@
+"""``ExperimentLog``: record models from your own training scripts into a models file.
+
+Like the reference's LocalModelMonitor (spec §2.1), but every write is atomic (a reader never
+sees half a file) and the app re-reads the file when it changes, so a running experiment's new
+models appear on the next page load.
+
+    log = ExperimentLog("runs/models.yaml")
+    log.set_metric("Accuracy", primary=True, format=".2%", min=0, max=1, higher_is_better=True)
+    log.set_operation("prune", amount={"format": ".0%"})
+    log.log_model("base", metrics={"Accuracy": 0.91}, checkpoint="ckpt/base.pt")
+    log.log_model("p50", base="base", operation=("prune", {"amount": 0.5}), metrics={"Accuracy": 0.9})
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from backend.experiment.safe_yaml import read_document
+from backend.experiment.schema import did_you_mean
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+class ExperimentLog:
+    """Appends models, operations and metrics to one YAML models file, atomically."""
+
+    def __init__(self, path: str | Path, name: str | None = None) -> None:
+        self.path = Path(path)
+        if self.path.exists():
+            doc = read_document(self.path) or {}
+        else:
+            doc = {}
+        self.doc: dict[str, Any] = {"name": doc.get("name") or name or self.path.stem,
+                                    "operations": list(doc.get("operations") or []),
+                                    "metrics": list(doc.get("metrics") or []),
+                                    "models": list(doc.get("models") or [])}
+
+    # --- declarations ----------------------------------------------------------------------
+    def set_metric(self, name: str, primary: bool = False, format: str | None = None,
+                   unit: str | None = None, min: float | None = None, max: float | None = None,
+                   higher_is_better: bool | None = None) -> None:
+        """Declare (or update) a metric; None values are left out of the file."""
+        spec = {"name": name, "primary": primary, "format": format, "unit": unit, "min": min, "max": max,
+                "higher_is_better": higher_is_better}
+        self._upsert("metrics", {k: v for k, v in spec.items() if v is not None})
+
+    def set_operation(self, name: str, **parameters: dict[str, Any]) -> None:
+        """Declare (or update) an operation and its parameters' display specs."""
+        self._upsert("operations", {"name": name, "parameters": {k: dict(v) for k, v in parameters.items()}})
+
+    # --- models ------------------------------------------------------------------------------
+    def log_model(self, model_id: str, base: str | None = None,
+                  operation: str | tuple[str, dict] | dict | None = None,
+                  metrics: dict[str, float] | None = None, checkpoint: str | Path | None = None,
+                  tag: str | None = None) -> None:
+        """Add one model; a one-line ValueError names the model and field when it is invalid."""
+        ids = {m["id"] for m in self.doc["models"]}
+        where = f"{self.path}: model '{model_id}'"
+        if model_id in ids:
+            raise ValueError(f"{where}: id: duplicate id (ids must be unique)")
+        if base is not None and base not in ids:
+            raise ValueError(f"{where}: base: '{base}' is not a logged model{did_you_mean(base, ids)}")
+        declared = {m["name"] for m in self.doc["metrics"]}
+        clean: dict[str, float | None] = {}
+        for key, value in (metrics or {}).items():
+            if key not in declared:
+                raise ValueError(f"{where}: metrics.{key}: metric is not declared with set_metric"
+                                 f"{did_you_mean(key, declared)}")
+            if value is not None and not (isinstance(value, int | float) and math.isfinite(value)):
+                raise ValueError(f"{where}: metrics.{key}: must be a finite number, got {value!r}")
+            clean[key] = None if value is None else float(value)
+        entry: dict[str, Any] = {"id": model_id, "base": base, "metrics": clean}
+        if tag:
+            entry["tag"] = tag
+        if operation is not None:
+            entry["operation"] = self._operation(operation, where)
+        if checkpoint is not None:
+            entry["checkpoint"] = self._relative(Path(checkpoint))
+        self.doc["models"].append(entry)
+        self._write()
+
+    # --- internals ---------------------------------------------------------------------------
+    def _operation(self, operation: Any, where: str) -> dict:
+        if isinstance(operation, str):
+            name, params = operation, {}
+        elif isinstance(operation, tuple):
+            name, params = operation
+        else:
+            name, params = operation.get("name"), operation.get("parameters") or {}
+        for key, value in params.items():
+            if not isinstance(value, _SCALARS):
+                raise ValueError(f"{where}: operation.parameters.{key}: must be a scalar, got {value!r}")
+        if name not in {o["name"] for o in self.doc["operations"]}:
+            self.doc["operations"].append({"name": name, "parameters": {k: {} for k in params}})
+        return {"name": name, "parameters": dict(params)}
+
+    def _relative(self, path: Path) -> str:
+        try:
+            return str(path.resolve().relative_to(self.path.parent.resolve()))
+        except ValueError:
+            return str(path.resolve())
+
+    def _upsert(self, key: str, spec: dict) -> None:
+        items = self.doc[key]
+        for i, item in enumerate(items):
+            if item.get("name") == spec["name"]:
+                items[i] = spec
+                break
+        else:
+            items.append(spec)
+        self._write()
+
+    def _write(self) -> None:
+        """Write to a temporary file, then rename: readers see the old or the new file."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        tmp.write_text(yaml.safe_dump(self.doc, sort_keys=False, allow_unicode=True))
+        os.replace(tmp, self.path)

@@ -1,0 +1,249 @@
+"""The overview's Compare tab (spec §1.7–1.8): messages, refinement menu, bar charts and table.
+
+Pure builders: :func:`compute` runs the comparability engine for a selection and a refinement
+string (``backend.viewstate.refine``), :func:`compare_body` turns the result into components. The
+callbacks in ``pages/_compare_callbacks.py`` only wire stores to these functions.
+
+Beyond the reference: the experiment table itself (variables, then the primary metrics) is shown
+under the charts with a CSV download, the menu says how many models a refinement keeps, and the
+menu stays open while a refinement is active so its chips and buttons stay in reach.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from dash import dcc, html
+
+from backend.comparability import (
+    ComparisonTable,
+    axis_order,
+    experiment_table,
+    format_value,
+    refine,
+    simplify_table,
+)
+from backend.experiment.forest import ExperimentForest
+from backend.present.formatting import format_metric
+from backend.viewstate.refine import decode_refinement, resolve
+from components.overview.compare_charts import bar_figure, bar_legend, metric_title, variable_title
+
+# Ids of the tab's own components (kebab-case, "overview-compare-" prefix).
+CHART = "overview-compare-chart"  # pattern: {"type": CHART, "metric": <index of primary metric>}
+CHIP = "overview-compare-chip"  # pattern: {"type": CHIP, "var": <raw index>, "value": <display str>}
+MENU = "overview-compare-menu"
+RESET = "overview-compare-reset"
+UPDATE = "overview-compare-update"
+DOWNLOAD_BUTTON = "overview-compare-download-button"
+DOWNLOAD = "overview-compare-download"
+TABLE = "overview-compare-table"
+SYNC = "overview-compare-sync"  # dummy output of the clientside chip-hover installer
+
+COMPARE_RANGE = (2, 16)  # the reference's MaxModelTableSize = 16
+MSG_RANGE = "Select between 2 and 16 models to generate comparison bar charts."
+MSG_TOO_MANY = ("These models cannot be directly compared. Try refining the comparison to filter "
+                "models and reduce the number of variables.")
+MSG_TOO_FEW = "Need at least two models to compare."
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The engine's output for one selection and refinement (``raw`` is None outside 2–16)."""
+
+    selection: list[str]
+    raw: ComparisonTable | None = None
+    allowed: dict[int, list[Any]] = field(default_factory=dict)
+    refined: ComparisonTable | None = None
+    simplified: ComparisonTable | None = None
+
+    @property
+    def in_range(self) -> bool:
+        """Whether the selection size allows a comparison at all."""
+        return self.raw is not None
+
+    @property
+    def has_menu(self) -> bool:
+        """The refinement menu is offered when the raw table has more than two variables."""
+        return self.raw is not None and self.raw.needs_refinement
+
+    @property
+    def too_few(self) -> bool:
+        """The refinement left fewer than two models."""
+        return self.refined is not None and len(self.refined.rows) < 2
+
+    @property
+    def chartable(self) -> bool:
+        """One or two variables after simplification, over at least two models."""
+        s = self.simplified
+        return s is not None and not self.too_few and 1 <= len(s.variables) <= 2
+
+    @property
+    def refined_ids(self) -> list[str]:
+        """The refined models in selection order (what "Update Selection" selects)."""
+        keep = set(self.refined.ids) if self.refined is not None else set()
+        return [i for i in self.selection if i in keep]
+
+
+@lru_cache(maxsize=4)
+def _records(forest: ExperimentForest) -> tuple[dict, ...]:
+    """The engine's input, built once per (immutable) forest rather than per request."""
+    return tuple(forest.records())
+
+
+def compute(forest: ExperimentForest, selection: Sequence[str], refinement: str | None) -> Comparison:
+    """Raw table, refinement, re-run and simplification (spec §3.5, §1.8) for the Compare tab."""
+    chosen = list(dict.fromkeys(i for i in selection or [] if i in forest))
+    lo, hi = COMPARE_RANGE
+    if not lo <= len(chosen) <= hi:
+        return Comparison(chosen)
+    records = _records(forest)
+    raw = experiment_table(records, chosen)
+    allowed = resolve(raw, decode_refinement(refinement)) if raw.needs_refinement else {}
+    refined = refine(records, raw, allowed) if allowed else raw
+    return Comparison(chosen, raw, allowed, refined, simplify_table(refined))
+
+
+def chip(index: int, value: Any, on: bool, models: list[str]) -> html.Button:
+    """One pill of the refinement menu; ``data-models`` lets the clientside hover ring them."""
+    text = format_value(value)
+    return html.Button(
+        text,
+        id={"type": CHIP, "var": index, "value": text},
+        n_clicks=0,
+        title=f"{len(models)} model{'s' if len(models) != 1 else ''}",
+        className="cc-chip cc-chip-on" if on else "cc-chip",
+        **{"data-models": json.dumps(models)},
+    )
+
+
+def refinement_menu(comparison: Comparison) -> html.Details:
+    """Spec §1.8 ComparisonRefinementMenu: one row of chips per variable of the raw table."""
+    raw = comparison.raw
+    assert raw is not None
+    active = bool(comparison.allowed)
+    rows: list[Any] = []
+    for i in range(len(raw.variables)):
+        picked = {format_value(v) for v in comparison.allowed.get(i, [])}
+        column = raw.column(i)
+        chips = []
+        for value in axis_order(raw, i):
+            text = format_value(value)
+            models = [mid for (mid, _), v in zip(raw.rows, column, strict=True) if format_value(v) == text]
+            chips.append(chip(i, value, text in picked, models))
+        rows.append(html.Div([html.Div(variable_title(raw, i), className="cc-compare-var"),
+                              html.Div(chips, className="cc-chip-row")], className="cc-compare-var-row"))
+    if active:
+        kept = len(comparison.refined.rows) if comparison.refined is not None else 0
+        rows.append(html.Div(
+            [html.Span(f"{kept} of {len(raw.rows)} models", className="cc-compare-count"),
+             html.Button("Reset", id=RESET, n_clicks=0, className="cc-button cc-small"),
+             html.Button("Update Selection", id=UPDATE, n_clicks=0, className="cc-button cc-small cc-primary",
+                         disabled=len(comparison.refined_ids) < 1)],
+            className="cc-compare-actions",
+        ))
+    is_open = active or (comparison.simplified is not None and comparison.simplified.needs_refinement)
+    return html.Details([html.Summary("Refine Comparison", className="cc-compare-menu-title"), *rows],
+                        id=MENU, open=is_open, className="cc-compare-menu")
+
+
+def _metric_cell(forest: ExperimentForest, mid: str, name: str) -> Any:
+    return forest[mid].metrics.get(name) if mid in forest else None
+
+
+def table_columns(forest: ExperimentForest, table: ComparisonTable) -> list[str]:
+    """Header of the comparison table and CSV: model, the variables, the primary metrics."""
+    return (["Model"] + [variable_title(table, i) for i in range(len(table.variables))]
+            + [m.name for m in forest.primary_metrics])
+
+
+def comparison_table(forest: ExperimentForest, table: ComparisonTable) -> html.Table:
+    """Rows = models (table order); variable values then formatted primary metrics."""
+    metrics = forest.primary_metrics
+    head = (["Model"] + [variable_title(table, i) for i in range(len(table.variables))]
+            + [metric_title(m) for m in metrics])
+    body = []
+    for mid, vals in table.rows:
+        cells = [html.Td(mid, title=mid, className="cc-compare-id")]
+        cells += [html.Td(format_value(v)) for v in vals]
+        cells += [html.Td(format_metric(_metric_cell(forest, mid, m.name), m.format, m.unit),
+                          className="cc-compare-num") for m in metrics]
+        body.append(html.Tr(cells))
+    return html.Table([html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(body)],
+                      id=TABLE, className="cc-table cc-compare-table")
+
+
+def _csv_cell(value: Any) -> Any:
+    """Raw values; text that a spreadsheet would run as a formula gets a leading quote."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return format_value(value)
+    if isinstance(value, str):
+        return "'" + value if value.startswith(_FORMULA) else value
+    return format_value(value)  # shortest round-trip digits; 34442455, not 34442455.0
+
+
+def comparison_csv(forest: ExperimentForest, table: ComparisonTable) -> str:
+    """The comparison table as CSV: model id first, variable values, raw (unformatted) metrics."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(_csv_cell(h) for h in table_columns(forest, table))
+    for mid, vals in table.rows:
+        writer.writerow([_csv_cell(mid), *(_csv_cell(format_value(v)) for v in vals),
+                         *(_csv_cell(_metric_cell(forest, mid, m.name)) for m in forest.primary_metrics)])
+    return out.getvalue()
+
+
+def bar_charts(forest: ExperimentForest, table: ComparisonTable) -> list:
+    """One chart per primary metric; the colour legend only above the first (as the reference)."""
+    out: list[Any] = []
+    legend = bar_legend(table)
+    if legend is not None:
+        out.append(legend)
+    for i, metric in enumerate(forest.primary_metrics):
+        figure = bar_figure(forest, table, metric)
+        out.append(dcc.Graph(
+            id={"type": CHART, "metric": i}, figure=figure, className="cc-bars-chart",
+            style={"height": f"{figure['layout']['height']}px"}, clear_on_unhover=True,
+            config={"displayModeBar": False, "responsive": True, "scrollZoom": False},
+        ))
+    return out
+
+
+def message(text: str) -> html.P:
+    """One of the tab's fixed messages."""
+    return html.P(text, className="cc-hint cc-compare-message")
+
+
+def compare_body(forest: ExperimentForest, comparison: Comparison) -> list:
+    """Everything below the selection heading, by the cases of spec §1.7."""
+    if not comparison.in_range:
+        return [message(MSG_RANGE)]
+    out: list[Any] = []
+    simplified = comparison.simplified
+    if comparison.has_menu:
+        if simplified is not None and simplified.needs_refinement and not comparison.too_few:
+            out.append(message(MSG_TOO_MANY))
+        out.append(refinement_menu(comparison))
+    if comparison.too_few:
+        out.append(message(MSG_TOO_FEW))
+        return out
+    if comparison.chartable:
+        out.append(html.Div(bar_charts(forest, simplified), className="cc-bars"))
+    if simplified is not None and simplified.variables:
+        out.append(html.Div(
+            [html.Div([html.Span("Comparison table", className="cc-compare-table-title"),
+                       html.Button("Download CSV", id=DOWNLOAD_BUTTON, n_clicks=0,
+                                   className="cc-button cc-small")], className="cc-compare-table-head"),
+             html.Div(comparison_table(forest, simplified), className="cc-compare-table-scroll"),
+             dcc.Download(id=DOWNLOAD)],
+            className="cc-compare-table-box",
+        ))
+    return out

@@ -1,0 +1,121 @@
+"""Every component id, defined once (kebab-case, page prefix) so a typo is an import error."""
+
+from __future__ import annotations
+
+URL = "app-url"
+TOPBAR = "app-topbar"
+NOTICE = "app-notice"
+
+OV_MAP = "overview-map"
+OV_SCATTER = "overview-scatter"
+OV_COLOR = "overview-color"
+OV_SIZE = "overview-size"
+OV_X = "overview-x"
+OV_Y = "overview-y"
+OV_ARRANGE = "overview-arrange"
+OV_SELECTION = "overview-selection"
+OV_DETAILS = "overview-details"
+OV_LEGEND = "overview-legend"
+OV_COUNT = "overview-count"
+
+BH_MODELS = "behaviors-models"
+BH_LOAD = "behaviors-load"
+BH_CANCEL = "behaviors-cancel"
+BH_PROGRESS = "behaviors-progress"
+BH_STATUS = "behaviors-status"
+BH_RESULT = "behaviors-result"
+BH_STATE = "behaviors-state"  # Store: the view (backend.viewstate.behaviors.view_to_dict)
+BH_POS = "behaviors-pos"  # Store: {"sort", "page", "restore"} from the grid
+BH_READY = "behaviors-ready"  # Store: bumped when predictions finished loading
+BH_GRIDKEY = "behaviors-gridkey"  # Store: what the rows depend on (a change remounts the grid)
+BH_HEADKEY = "behaviors-headkey"  # Store: what the histograms depend on
+BH_LEVEL = "behaviors-level"
+BH_CLASS = "behaviors-class"
+BH_COMPARISON = "behaviors-comparison"
+BH_MODE = "behaviors-mode"
+BH_WRONG = "behaviors-wrong"
+BH_CLEAR = "behaviors-clear"
+BH_EXPORT = "behaviors-export"
+BH_DOWNLOAD = "behaviors-download"
+BH_GRID = "behaviors-grid"  # pattern: {"type", "key"}; a new key remounts the infinite grid
+BH_HIST = "behaviors-hist"  # pattern: {"type", "model"}
+BH_HISTS = "behaviors-hists"
+BH_SUMMARY = "behaviors-summary"
+BH_TABLE = "behaviors-table"
+BH_FLIPS = "behaviors-flips"
+BH_ATTRIBUTION = "behaviors-attribution"
+BH_PAIR_CLEAR = "behaviors-pair-clear"
+BH_EMPTY = "behaviors-empty"
+BH_VIEW = "behaviors-view"
+BH_FILTERS = "behaviors-filters"
+BH_TOOLBAR = "behaviors-toolbar"
+BH_EXTRAS = "behaviors-extras"
+OV_HOVER = "overview-hover"
+OV_COLLAPSED = "overview-collapsed"
+OV_SYNC = "overview-sync"
+OV_HOVER_CARD = "overview-hover-card"
+OV_EXPAND = "overview-expand"  # pattern id: {"type": OV_EXPAND, "how": "parents"|...}
+OV_COLLAPSE = "overview-collapse"
+OV_EXPAND_ALL = "overview-expand-all"
+OV_SEARCH = "overview-search"
+OV_SEARCH_RESULTS = "overview-search-results"
+OV_SEARCH_HIT = "overview-search-hit"  # pattern id: {"type": OV_SEARCH_HIT, "id": model id}
+OV_BEHAVIORS = "overview-behaviors"
+OV_LAYERS = "overview-layers"
+OV_NOTICE = "overview-notice"
+OV_SCATTER_SLOT = "overview-scatter-slot"
+OV_TAB = "overview-tab"  # RadioItems: "compare" | "filter" | "pareto"
+OV_COMPARE = "overview-compare"  # the Compare tab's body (filled by pages/_compare_callbacks.py)
+OV_REFINE = "overview-refine"  # Store: the URL string of the refinement (backend/refine_url.py)
+OV_FILTERED = "overview-filtered"  # Store: ids passing filters and budgets, or None when none active
+OV_FILTER_PANE = "overview-filter-pane"
+OV_PARETO_PANE = "overview-pareto-pane"
+OV_FILTER_ROWS = "overview-filter-rows"  # Store: [{"metric", "lo", "hi"}], lo/hi None when unbrushed
+OV_FILTER_ADD = "overview-filter-add"
+OV_FILTER_CLEAR = "overview-filter-clear"
+OV_FILTER_METRIC = "overview-filter-metric"  # pattern: {"type": ..., "index": i}
+OV_FILTER_REMOVE = "overview-filter-remove"  # pattern
+OV_FILTER_HIST = "overview-filter-hist"  # pattern
+OV_FILTER_UNBRUSH = "overview-filter-unbrush"  # pattern
+OV_BUDGETS = "overview-budgets"  # Store: [{"metric", "op", "value"}]
+OV_BUDGET_ADD = "overview-budget-add"
+OV_BUDGET_FIELD = "overview-budget-field"  # pattern: {"type", "index", "field": metric|op|value}
+OV_BUDGET_REMOVE = "overview-budget-remove"  # pattern
+OV_PARETO = "overview-pareto"  # Store: {"a", "b", "max_a", "max_b", "show"}
+OV_PARETO_FIELD = "overview-pareto-field"  # pattern: {"type": ..., "field": "a"|"b"|"max"|"show"}
+OV_PARETO_READOUT = "overview-pareto-readout"
+OV_FRONT = "overview-front"  # Store: ids on the Pareto front (for the map), or []
+
+# Detail pages (Behaviors, Layers) share the sidebar; pattern ids carry {"page": ...}.
+DETAIL_BASE = "detail-base"  # pattern: {"type", "page"}
+DETAIL_REMOVE = "detail-remove"  # pattern: {"type", "page", "model"}
+DETAIL_NAV = "detail-nav"  # pattern: page-local Location (refresh="callback-nav")
+
+# Layers page (pages/layers.py, pages/_layers_callbacks.py, assets/cc_layers.js).
+LY_STATE = "layers-state"  # Store: the view state written to the URL
+LY_EVENT = "layers-event"  # Store: row / sort / pager events from assets/cc_layers.js
+LY_READY = "layers-ready"  # Store: bumped when a load job finished
+LY_TENSOR = "layers-tensor"
+LY_VIEW = "layers-view"  # RadioItems: "tree" | "heatmap"
+LY_MATCH = "layers-match"
+LY_MATCH_MSG = "layers-match-msg"
+LY_LOAD = "layers-load"
+LY_CANCEL = "layers-cancel"
+LY_PROGRESS = "layers-progress"
+LY_STATUS = "layers-status"
+LY_NOTICE = "layers-notice"
+LY_CONTENT = "layers-content"
+LY_TREE = "layers-tree"
+LY_PAGER = "layers-pager"
+LY_PREV = "layers-prev"
+LY_NEXT = "layers-next"
+LY_HEATMAP = "layers-heatmap"
+LY_DIST = "layers-dist"
+LY_INSTANCE = "layers-instance"  # Input: dataset id of the drill-down instance
+LY_INST_BOX = "layers-instance-box"
+LY_INST_LOAD = "layers-instance-load"
+LY_INST_CANCEL = "layers-instance-cancel"
+LY_INST_PROGRESS = "layers-instance-progress"
+LY_INST_STATUS = "layers-instance-status"
+LY_INST_RESULT = "layers-instance-result"
+LY_INST_KEY = "layers-instance-key"  # Store: the instance whose panel is shown
