@@ -22,14 +22,14 @@ from backend.infra.safe_regex import PatternError, compile_pattern, match_mask
 from backend.layers.module_tree import filtered_tops, page_rows, sort_nodes
 from backend.overview.encodings import default_encodings
 from backend.present.formatting import format_metric
-from backend.viewstate.codec import build_query, decode_ids, encode_ids, first, parse_detail_models
+from backend.viewstate.codec import build_query, decode_ids, encode_ids, first
+from backend.viewstate.links import detail_models
 from components.layers.cells import change_legend
 from components.layers.heatmap import HEATMAP_TITLES, distribution_figure, heatmap_figure, instance_figure
 from components.layers.table import pager, tree_table
 from components.shared import ids
 from server.context import engine, experiment
 
-MAX_MODELS = 16
 VIEWS = ("tree", "heatmap")
 DIRECTIONS = ("desc", "asc")
 HEATMAP_ROWS = 300
@@ -49,14 +49,7 @@ def parse_sort(value: str | None, models: list[str]) -> tuple[str, str] | None:
 
 def parse_state(query: Mapping[str, str | list[str]], known) -> tuple[dict, list[str]]:
     """The view state of a URL and one notice per part that had to be ignored."""
-    models, base, dropped = parse_detail_models(query.get("models"), query.get("base"), known, MAX_MODELS)
-    notices = []
-    if dropped:
-        notices.append(f"Unknown model ids dropped: {', '.join(dropped[:5])}"
-                       + (f" and {len(dropped) - 5} more" if len(dropped) > 5 else ""))
-    wanted = decode_ids(query.get("models"))
-    if len(dict.fromkeys(i for i in wanted if i in known)) > MAX_MODELS:
-        notices.append(f"At most {MAX_MODELS} models are compared; the rest were dropped.")
+    models, base, notices = detail_models(query.get("models"), query.get("base"), known)
     tensor = first(query.get("tensor")) or "sparsity"
     if tensor not in layers.TENSORS:
         notices.append(f"Unknown tensor type '{tensor}' (sparsity, weights or activations); "

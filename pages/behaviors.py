@@ -13,7 +13,7 @@ from backend.behaviors import CORRECTNESS
 from backend.inference.protocol import InspectorError
 from backend.infra.cache import CacheError
 from backend.viewstate.behaviors import parse_view, view_to_dict
-from backend.viewstate.codec import parse_detail_models
+from backend.viewstate.links import detail_models
 from components.shared import ids
 from components.shared.detail_sidebar import detail_sidebar
 from components.shared.jobs import job_controls
@@ -23,7 +23,6 @@ from server.context import engine, experiment
 
 dash.register_page(__name__, path="/behaviors", title="Behaviors · Compress & Compare", name="Behaviors")
 
-MAX_MODELS = 16
 
 
 def _placeholder(*children) -> html.Div:
@@ -33,8 +32,7 @@ def _placeholder(*children) -> html.Div:
 def layout(**query: str) -> html.Div:
     """Models, base and the view from the URL; cached predictions show at once."""
     forest = experiment().forest
-    models, base, dropped = parse_detail_models(query.get("models"), query.get("base"), forest, MAX_MODELS)
-    notices = [f"Unknown model ids dropped: {', '.join(dropped)}"] if dropped else []
+    models, base, notices = detail_models(query.get("models"), query.get("base"), forest)
     if not models:
         return _placeholder(
             *[html.P(n, className="cc-warn") for n in notices],

@@ -12,6 +12,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
+
 from backend.experiment.schema import MetricSpec, OperationSpec
 
 _LATENCY_OR_SIZE = ("latency", "size", "time", "loss", "error", "bytes", "params", "flops", "memory")
@@ -119,6 +121,15 @@ class ExperimentForest:
     def metric(self, name: str) -> MetricSpec | None:
         """The spec of a metric by name, or None."""
         return next((m for m in self.metrics if m.name == name), None)
+
+    def column(self, metric: str, ids: Iterable[str] | None = None) -> np.ndarray:
+        """One metric over the forest (or over ``ids``) as float64, NaN where a model lacks it.
+
+        The single place a metric's column is built: filters, Pareto fronts, budgets, map
+        colours and sizes all read it, so "missing" means the same everywhere.
+        """
+        models = self.models.values() if ids is None else (self.models[i] for i in ids)
+        return np.array([m.metrics.get(metric, np.nan) for m in models], dtype=np.float64)
 
     def records(self) -> list[dict[str, Any]]:
         """Every model as a plain dict (input of comparability and map layout)."""

@@ -1,28 +1,71 @@
-"""View state in the query string: bookmarkable, shareable, and safe for any model id.
+"""The one escaping scheme and the one notice format of every page's query string.
 
-Lists of ids are joined with commas. An id that itself contains a comma (or a percent sign)
-has those characters escaped *inside* the value before the whole value is URL-encoded, so
-after the browser and Dash decode the query once, splitting on commas is still exact.
+Why one scheme: view state packs several values into one query value (``sel=a,b``,
+``brush=model:lo:hi;...``, ``refine=0:x|y``). A model id, metric name or chip value may itself
+contain any of the separators, so before the query string's own URL encoding each *token* has
+the five reserved characters ``% , ; : |`` written as ``%25 %2C %3B %3A %7C``; splitting the
+once-decoded value on a separator is then exact, and :func:`unescape` undoes only those five
+(a ``%41`` the escaper never writes stays literal text). Earlier bookmarks used subsets of the
+same five escapes, so they still decode.
+
+Why one notice format: a stale or hand-edited bookmark never raises; each part that had to be
+ignored becomes one line, ``Ignored in the URL: ...``, and unknown model ids one line,
+``Unknown model ids in the URL were dropped: ...``, on every page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from urllib.parse import unquote, urlencode
+from collections.abc import Iterable, Mapping, Sequence
+from urllib.parse import urlencode
+
+RESERVED = (("%", "%25"), (",", "%2C"), (";", "%3B"), (":", "%3A"), ("|", "%7C"))
+_UNESCAPE = {esc: raw for raw, esc in RESERVED}
+
+IGNORED = "Ignored in the URL: "
+UNKNOWN_IDS = "Unknown model ids in the URL were dropped: "
+
+
+# --- tokens ------------------------------------------------------------------------------------
+def escape(text: str) -> str:
+    """A token with the five separators escaped ("%" first, so escapes are never escaped twice)."""
+    for raw, esc in RESERVED:
+        text = text.replace(raw, esc)
+    return text
+
+
+def unescape(text: str) -> str:
+    """Inverse of :func:`escape`: undoes exactly its five escapes (case-insensitive), nothing else."""
+    if "%" not in text:
+        return text
+    out, i = [], 0
+    while i < len(text):
+        raw = _UNESCAPE.get(text[i:i + 3].upper()) if text[i] == "%" else None
+        if raw is not None:
+            out.append(raw)
+            i += 3
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def split(value: str, sep: str) -> list[str]:
+    """The escaped tokens of ``value`` between separators, unescaped; empty parts dropped."""
+    return [unescape(part) for part in value.split(sep) if part]
 
 
 def encode_ids(ids: Iterable[str]) -> str:
     """'a,b%2Cc' for ['a', 'b,c'] (before the query string's own encoding)."""
-    return ",".join(i.replace("%", "%25").replace(",", "%2C") for i in ids)
+    return ",".join(escape(i) for i in ids)
 
 
 def decode_ids(value: str | list[str] | None) -> list[str]:
-    """Inverse of ``encode_ids`` on the once-decoded query value; empty parts are dropped."""
+    """Inverse of :func:`encode_ids` on the once-decoded query value; empty parts are dropped."""
     if value is None:
         return []
     if isinstance(value, list):  # a repeated key: Dash hands a list; take them all
         return [i for v in value for i in decode_ids(v)]
-    return [unquote(part) for part in value.split(",") if part]
+    return split(value, ",")
 
 
 def first(value: str | list[str] | None) -> str | None:
@@ -44,19 +87,18 @@ def build_query(params: Mapping[str, str | None]) -> str:
     return "?" + urlencode(items) if items else ""
 
 
-def parse_detail_models(models: str | list[str] | None, base: str | list[str] | None, known: Mapping | set,
-                        limit: int = 16) -> tuple[list[str], str | None, list[str]]:
-    """Models of a detail page (base first, known ids, at most ``limit``), the base, dropped ids.
+def number(value: float) -> str:
+    """A float as view state writes it (6 significant digits, like every range and budget)."""
+    return f"{value:.6g}"
 
-    Behaviors and Layers share this: an unknown base falls back to the first model so a stale
-    bookmark still opens a view, and the dropped ids are reported rather than silently lost.
-    """
-    wanted = decode_ids(models)
-    chosen, dropped = known_ids(wanted, known)
-    chosen = chosen[:limit]
-    base = first(base)
-    if base not in chosen:
-        base = chosen[0] if chosen else None
-    if base is not None:
-        chosen = [base] + [m for m in chosen if m != base]
-    return chosen, base, dropped
+
+# --- notices -----------------------------------------------------------------------------------
+def ignored(problem: str) -> str:
+    """The notice for one part of the URL that had to be ignored."""
+    return IGNORED + problem
+
+
+def unknown_ids(ids: Sequence[str], shown: int = 5) -> str:
+    """The notice for unknown model ids: the first ``shown`` by name, then a count."""
+    more = len(ids) - shown
+    return UNKNOWN_IDS + ", ".join(ids[:shown]) + (f" and {more} more" if more > 0 else "")
