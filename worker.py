@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from app import CELERY_KEY, create_server
 
-server = create_server()  # one-line errors and exit 2 on a bad config, like gunicorn
+server = create_server()  # one-line errors and exit 4 (gunicorn's APP_LOAD_ERROR) on a bad config
 if CELERY_KEY not in server.config:
     raise SystemExit("worker.py: the config does not use Celery; set 'background: {manager: celery, "
                      "broker_url: ..., result_backend: ...}' (see README, Deploy for a team)")

@@ -158,6 +158,48 @@
         const pt = scatterHover && scatterHover.points && scatterHover.points[0];
         return pt && pt.customdata ? pt.customdata : null;
       },
+      /* Compare tab: a hovered bar -> its model id (the map rings it, the scatter shows it). */
+      hoverFromBars: function () {
+        const t = (window.dash_clientside.callback_context.triggered || [])[0];
+        if (!t) return window.dash_clientside.no_update;
+        const p = t.value && t.value.points && t.value.points[0];
+        return p && typeof p.customdata === "string" ? p.customdata : null;
+      },
+      /* Compare tab: hovering a chip rings every model with that value on the map and hovers
+       * their scatter points. One delegated listener on the tab body survives re-renders; the
+       * chip's models are read from its data-models attribute. */
+      installChipHover: function (_children, hostId, mapId, slotId) {
+        const host = document.getElementById(hostId);
+        if (!host || host._ccChipHover) return;
+        host._ccChipHover = true;
+        function show(models) {
+          const cy = cyOf(mapId);
+          if (cy) {
+            cy.batch(() => {
+              cy.nodes(".hovered").removeClass("hovered");
+              models.forEach((id) => cy.getElementById(id).addClass("hovered"));
+            });
+          }
+          const gd = graphDiv(slotId);
+          if (!gd || !gd.data || !gd.data[0] || !window.Plotly) return;
+          const cd = Array.from(gd.data[0].customdata || []);
+          const pts = models.map((id) => cd.indexOf(id)).filter((i) => i >= 0)
+            .map((i) => ({ curveNumber: 0, pointNumber: i }));
+          if (pts.length) window.Plotly.Fx.hover(gd, pts); else window.Plotly.Fx.unhover(gd);
+        }
+        host.addEventListener("mouseover", (e) => {
+          const chip = e.target.closest ? e.target.closest(".cc-chip") : null;
+          if (!chip || chip === host._ccChip) return;
+          host._ccChip = chip;
+          try { show(JSON.parse(chip.getAttribute("data-models") || "[]")); } catch (err) { show([]); }
+        });
+        host.addEventListener("mouseout", (e) => {
+          const chip = e.target.closest ? e.target.closest(".cc-chip") : null;
+          if (!chip || (e.relatedTarget && chip.contains(e.relatedTarget))) return;
+          host._ccChip = null;
+          show([]);
+        });
+      },
     },
   });
 })();

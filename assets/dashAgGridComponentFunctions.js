@@ -1,5 +1,5 @@
 /* Cell renderers of the Behaviors grid. Every number, colour and label is computed on the
-   server (components/behaviors_grid.py); these only draw, and React escapes all text. */
+   server (components/behaviors/grid.py); these only draw, and React escapes all text. */
 var dagcomponentfuncs = (window.dashAgGridComponentFunctions = window.dashAgGridComponentFunctions || {});
 
 (function () {

@@ -47,22 +47,23 @@ def _bare(ids: list[str], values: dict[str, list[float]], cells: list[list[str]]
 @workload("P1")
 def p1_compare(quick: bool) -> list[Result]:
     """Compare-tab render at 10,000 models, 16 selected; also with a refinement chip applied."""
+    from backend.overview import compare as engine
     from components.overview import compare_tab as cmp
     repeat = 3 if quick else 7
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "forest.json"
         path.write_text(json.dumps(synthetic_models_doc(N_MODELS)))
         forest = load_experiment(path, cache_dir=Path(tmp) / "cache").forest
-        selection = _family(forest, cmp.compute)
-        plain = cmp.compute(forest, selection, "")
+        selection = _family(forest, engine.compute)
+        plain = engine.compute(forest, selection, "")
         raw = plain.raw
         refinement = encode_refinement({0: [format_value(raw.distinct_values(0)[0])]})
 
         def render(text: str = "") -> None:
-            cmp.compare_body(forest, cmp.compute(forest, selection, text))
+            cmp.compare_body(forest, engine.compute(forest, selection, text))
 
         def cold() -> None:
-            cmp._records.cache_clear()
+            engine._records.cache_clear()
             render()
 
         metrics = [m.name for m in forest.primary_metrics]

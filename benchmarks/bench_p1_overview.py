@@ -49,7 +49,8 @@ def _bare_elements(forest, positions) -> list[dict]:
 @workload("P1")
 def p1_server(quick: bool) -> list[Result]:
     """Map elements (layout included, cold), scatter figure and the selection callbacks."""
-    from pages import _overview_callbacks as cb
+    from backend.overview import actions, drawing
+    from components.overview import details, model_map, scatter, toolbar
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -59,10 +60,10 @@ def p1_server(quick: bool) -> list[Result]:
             drawn = len(visible(forest, collapsed)[0])
 
             def build(forest=forest, collapsed=collapsed) -> None:
-                cb._layout.cache_clear()
-                cb.map_view(forest, "Accuracy", "Model Size", "op", collapsed)
+                drawing._layout.cache_clear()
+                model_map.map_drawing(forest, "Accuracy", "Model Size", "op", collapsed)
 
-            grid, _ = cb._layout(forest, "op", tuple(sorted(collapsed)))
+            grid, _ = drawing.drawn_layout(forest, "op", collapsed)
             ours = best_of(build, 3)
             base = best_of(lambda forest=forest, grid=grid: _bare_elements(forest, grid.positions), 3)
             rows.append(
@@ -77,7 +78,7 @@ def p1_server(quick: bool) -> list[Result]:
             x = np.array([m.metrics["Latency"] for m in forest])
             y = np.array([m.metrics["Accuracy"] for m in forest])
             ours = best_of(
-                lambda forest=forest: cb.scatter_figure(
+                lambda forest=forest: scatter.scatter_figure(
                     forest, "Latency", "Accuracy", "Accuracy", "Model Size", []
                 ),
                 3,
@@ -91,10 +92,10 @@ def p1_server(quick: bool) -> list[Result]:
             sel = forest.ids[:16]
 
             def select(forest=forest, sel=sel) -> None:
-                chosen = cb.next_selection(forest, "overview-map", [{"id": i} for i in sel], None, sel[:3])
-                cb.selection_patch(forest, "Latency", "Accuracy", chosen).to_plotly_json()
-                cb.details(forest, chosen)
-                cb.compare_links(forest, chosen)
+                chosen = actions.next_selection(forest, actions.MAP, sel[:3], [{"id": i} for i in sel])
+                scatter.selection_patch(forest, "Latency", "Accuracy", chosen).to_plotly_json()
+                details.details(forest, chosen)
+                toolbar.compare_links(forest, chosen)
 
             ours = best_of(select, 5)
             ids = np.array(forest.ids, dtype=object)

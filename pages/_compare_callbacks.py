@@ -1,4 +1,5 @@
-"""Callbacks of the overview's Compare tab: stores in, ``components.overview.compare_tab`` builders out.
+"""Callbacks of the overview's Compare tab: stores in, ``backend.overview.compare`` and the
+``components.overview.compare_tab`` builders out.
 
 The refinement lives in ``ids.OV_REFINE`` as the URL string of ``backend.viewstate.refine`` (the URL
 writer copies it verbatim), so a bookmark restores it. Any change of the selection resets it, as
@@ -7,9 +8,11 @@ in the reference; the first render of a page keeps the one that came with the UR
 
 from __future__ import annotations
 
-from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc
+from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc
 from dash.exceptions import PreventUpdate
 
+from backend.overview.actions import clicked_model
+from backend.overview.compare import compute
 from backend.viewstate.refine import toggle
 from components.overview.compare_tab import (
     CHART,
@@ -20,7 +23,6 @@ from components.overview.compare_tab import (
     UPDATE,
     compare_body,
     comparison_csv,
-    compute,
 )
 from components.shared import ids
 from server.context import experiment
@@ -110,12 +112,10 @@ def update_selection(clicks: int | None, selection: list[str] | None, refinement
 )
 def select_bar(_clicks: list[dict | None]) -> list[str]:
     """Clicking a bar selects that single model."""
-    forest = experiment().forest
-    for trigger in ctx.triggered:
-        points = (trigger.get("value") or {}).get("points") or []
-        if points and points[0].get("customdata") in forest:
-            return [points[0]["customdata"]]
-    raise PreventUpdate
+    model = clicked_model(experiment().forest, ctx.triggered)
+    if model is None:
+        raise PreventUpdate
+    return [model]
 
 
 @callback(
@@ -138,53 +138,17 @@ def download(clicks: int | None, selection: list[str] | None, refinement: str | 
 
 # Hovering a bar hovers its model: the map rings it and the scatter shows its point.
 clientside_callback(
-    """function (_hovers) {
-        const t = (window.dash_clientside.callback_context.triggered || [])[0];
-        if (!t) return window.dash_clientside.no_update;
-        const p = t.value && t.value.points && t.value.points[0];
-        return p && typeof p.customdata === "string" ? p.customdata : null;
-    }""",
+    ClientsideFunction("cc", "hoverFromBars"),
     Output(ids.OV_HOVER, "data", allow_duplicate=True),
     Input({"type": CHART, "metric": ALL}, "hoverData"),
     prevent_initial_call=True,
 )
 
 # Hovering a chip rings every model with that value (map) and hovers their scatter points.
-# One delegated listener on the tab body survives re-renders; ids are read from data-models.
 clientside_callback(
-    """function (_children, mapId, slotId) {
-        const host = document.getElementById("__HOST__");
-        if (!host || host._ccChipHover) return;
-        host._ccChipHover = true;
-        function show(models) {
-            const m = document.getElementById(mapId);
-            const cy = m && m._cyreg ? m._cyreg.cy : null;
-            if (cy) cy.batch(() => {
-                cy.nodes(".hovered").removeClass("hovered");
-                models.forEach((id) => cy.getElementById(id).addClass("hovered"));
-            });
-            const slot = document.getElementById(slotId);
-            const gd = slot ? slot.querySelector(".js-plotly-plot") : null;
-            if (!gd || !gd.data || !gd.data[0] || !window.Plotly) return;
-            const cd = Array.from(gd.data[0].customdata || []);
-            const pts = models.map((id) => cd.indexOf(id)).filter((i) => i >= 0)
-                .map((i) => ({curveNumber: 0, pointNumber: i}));
-            if (pts.length) window.Plotly.Fx.hover(gd, pts); else window.Plotly.Fx.unhover(gd);
-        }
-        host.addEventListener("mouseover", (e) => {
-            const chip = e.target.closest ? e.target.closest(".cc-chip") : null;
-            if (!chip || chip === host._ccChip) return;
-            host._ccChip = chip;
-            try { show(JSON.parse(chip.getAttribute("data-models") || "[]")); } catch (err) { show([]); }
-        });
-        host.addEventListener("mouseout", (e) => {
-            const chip = e.target.closest ? e.target.closest(".cc-chip") : null;
-            if (!chip || (e.relatedTarget && chip.contains(e.relatedTarget))) return;
-            host._ccChip = null;
-            show([]);
-        });
-    }""".replace("__HOST__", ids.OV_COMPARE),
+    ClientsideFunction("cc", "installChipHover"),
     Input(ids.OV_COMPARE, "children"),
+    State(ids.OV_COMPARE, "id"),
     State(ids.OV_MAP, "id"),
     State(ids.OV_SCATTER_SLOT, "id"),
 )

@@ -1,274 +1,60 @@
-"""Callbacks of the Layers page: URL state, events from the tree, loading jobs, rendering.
+"""Callbacks of the Layers page: wiring between its controls, the URL and ``backend.layers``.
 
-The view state (models, base, tensor, view, match, sort, page, open, sel, module, instance)
-lives in one store that mirrors the query string; every change is written back to the URL.
-Statistics are read from the cache on each render (memoised per process by content key), so
-any gunicorn worker can answer, and nothing per-user is kept on the server.
+The view (``backend.viewstate.layers.LayersView``) lives in one store that mirrors the query
+string; every change is written back to the URL. Statistics are read from the cache on each
+render (memoised per process by content key), so any gunicorn worker can answer, and nothing
+per-user is kept on the server.
 """
 
 from __future__ import annotations
 
-import base64
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
-import numpy as np
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input, Output, State, callback, ctx, no_update
 
 from backend import layers
 from backend.inference.protocol import InspectorError
 from backend.infra.cache import CacheError
-from backend.infra.safe_regex import PatternError, compile_pattern, match_mask
-from backend.layers.module_tree import filtered_tops, page_rows, sort_nodes
-from backend.overview.encodings import default_encodings
-from backend.present.formatting import format_metric
-from backend.viewstate.codec import build_query, decode_ids, encode_ids, first
-from backend.viewstate.links import detail_models
-from components.layers.cells import change_legend
-from components.layers.heatmap import HEATMAP_TITLES, distribution_figure, heatmap_figure, instance_figure
-from components.layers.table import pager, tree_table
+from backend.viewstate.layers import LayersView, apply_event, pick_module, set_control
+from components.layers.heatmap import clicked_module, heatmap_block
+from components.layers.instance import instance_panel
+from components.layers.layout import hint, input_class, no_data, warn
+from components.layers.table import pager, tree_block
 from components.shared import ids
 from server.context import engine, experiment
 
-VIEWS = ("tree", "heatmap")
-DIRECTIONS = ("desc", "asc")
-HEATMAP_ROWS = 300
-NO_DATA = "No data yet: press Load layers to compute them (cached afterwards)."
+CONTROLS = {ids.LY_MATCH: "match", ids.LY_TENSOR: "tensor", ids.LY_VIEW: "display",
+            ids.LY_INSTANCE: "instance"}  # the store field each control sets
+SHOWN, HIDDEN = "cc-ly-inst", "cc-ly-inst cc-hidden"
 
 
-# --- URL <-> state ---------------------------------------------------------------------------
-def parse_sort(value: str | None, models: list[str]) -> tuple[str, str] | None:
-    """'model:desc' → (model, 'desc') when the model is compared and the direction known."""
-    if not value:
-        return None
-    model, _, direction = value.rpartition(":")
-    if model in models and direction in DIRECTIONS:
-        return model, direction
-    return None
-
-
-def parse_state(query: Mapping[str, str | list[str]], known) -> tuple[dict, list[str]]:
-    """The view state of a URL and one notice per part that had to be ignored."""
-    models, base, notices = detail_models(query.get("models"), query.get("base"), known)
-    tensor = first(query.get("tensor")) or "sparsity"
-    if tensor not in layers.TENSORS:
-        notices.append(f"Unknown tensor type '{tensor}' (sparsity, weights or activations); "
-                       "showing sparsity.")
-        tensor = "sparsity"
-    view = first(query.get("view")) or "tree"
-    if view not in VIEWS:
-        notices.append(f"Unknown view '{view}'; showing the tree.")
-        view = "tree"
-    sort = first(query.get("sort")) or ""
-    if sort and parse_sort(sort, models) is None:
-        notices.append(f"Ignored sort '{sort}': use <compared model>:desc or :asc.")
-        sort = ""
-    page_text = first(query.get("page")) or "1"
+def render(view: LayersView) -> tuple[list, list, str, str]:
+    """(content, pager, pattern message, filter box class) of a view, read from the cache."""
     try:
-        page = int(page_text)
-        if page < 1:
-            raise ValueError
-    except ValueError:
-        notices.append(f"Ignored page '{page_text}'.")
-        page = 1
-    state = {
-        "models": models, "base": base, "tensor": tensor, "view": view,
-        "match": first(query.get("match")) or "", "sort": sort, "page": page,
-        "open": decode_ids(query.get("open")), "sel": first(query.get("sel")) or None,
-        "module": first(query.get("module")) or None, "instance": first(query.get("instance")) or None,
-    }
-    return state, notices
-
-
-def state_query(state: dict) -> str:
-    """The query string of a view state (keys in a stable, readable order)."""
-    return build_query({
-        "models": encode_ids(state.get("models") or []), "base": state.get("base"),
-        "tensor": state.get("tensor") if state.get("tensor") != "sparsity" else None,
-        "view": state.get("view") if state.get("view") != "tree" else None,
-        "match": state.get("match"), "sort": state.get("sort"),
-        "page": str(state["page"]) if state.get("page", 1) > 1 else None,
-        "open": encode_ids(state.get("open") or []), "sel": state.get("sel"),
-        "module": state.get("module"), "instance": state.get("instance"),
-    })
-
-
-def apply_event(state: dict, event: dict | None) -> dict:
-    """A row click, key press, sort click or page step from the browser, applied to the state."""
-    if not isinstance(event, dict):
-        return state
-    s = dict(state)
-    opened = list(s.get("open") or [])
-    action, node = event.get("action"), event.get("node")
-    kids = bool(event.get("kids"))
-    if action in ("select", "toggle", "expand", "collapse") and isinstance(node, str):
-        s["sel"] = node
-        if kids and (action == "expand" or (action == "toggle" and node not in opened)):
-            if node not in opened:
-                opened.append(node)
-        elif action in ("collapse", "toggle") and node in opened:
-            opened.remove(node)
-    elif action == "sort" and event.get("model") in (s.get("models") or []):
-        current = parse_sort(s.get("sort"), s["models"])
-        model = event["model"]
-        if current is None or current[0] != model:
-            s["sort"] = f"{model}:desc"
-        elif current[1] == "desc":
-            s["sort"] = f"{model}:asc"
-        else:
-            s["sort"] = ""
-        s["page"] = 1
-    elif action == "page":
-        try:
-            s["page"] = max(1, int(s.get("page") or 1) + int(event.get("delta") or 0))
-        except (TypeError, ValueError):
-            return state
-    s["open"] = opened
-    return s
-
-
-# --- rendering -------------------------------------------------------------------------------
-def metric_lines(models: list[str]) -> dict[str, str]:
-    """Each model's headline metric (the overview's default y: accuracy when there is one)."""
-    forest = experiment().forest
-    name = default_encodings([m.name for m in forest.primary_metrics]).get("y")
-    spec = next((m for m in forest.metrics if m.name == name), None)
-    if spec is None:
-        return {}
-    out = {}
-    for m in models:
-        value = forest[m].metrics.get(name) if m in forest else None
-        if value is not None:
-            out[m] = f"{name} {format_metric(value, spec.format, spec.unit)}"
-    return out
-
-
-def _pattern(view, text: str) -> tuple[list[bool] | None, str]:
-    try:
-        pattern = compile_pattern(text)
-        return (match_mask(pattern, view.tree.names) if pattern is not None else None), ""
-    except PatternError as exc:
-        return None, str(exc)
-
-
-def render(state: dict) -> tuple[list, list, str, str]:
-    """(content, pager, regex message, input class) for a state, read from the cache."""
-    models, base, tensor = state["models"], state["base"], state["tensor"]
-    match = state.get("match") or ""
-    try:
-        view = layers.load_view(engine(), models, base, tensor)
+        summary = layers.load_summary(engine(), list(view.models), view.base, view.tensor)
     except (InspectorError, CacheError) as exc:
-        return [html.P(str(exc), className="cc-warn")], [], "", "cc-ly-input"
-    if view is None:
-        message = _pattern_message(match)
-        return ([html.Div(NO_DATA, className="cc-ly-nodata")], [], message,
-                "cc-ly-input cc-ly-invalid" if message else "cc-ly-input")
-    mask, message = _pattern(view, match)
-    input_class = "cc-ly-input cc-ly-invalid" if message else "cc-ly-input"
-    if state.get("view") == "heatmap":
-        return heatmap_block(view, tensor, mask, state.get("module")), [], message, input_class
-    tree = view.tree
-    sort = parse_sort(state.get("sort"), models)
-    if sort is not None:
-        keys = view.change(sort[0], tensor)
-        pool = mask if mask is not None else view.rankable
-        tops = sort_nodes([i for i in range(len(tree)) if pool[i]], keys, sort[1] == "desc")
-    elif mask is not None:
-        tops = filtered_tops(tree, mask)
-    else:
-        tops = tree.roots
-    expanded = {tree.index[n] for n in state.get("open") or [] if n in tree.index}
-    page = page_rows(tree, tops, expanded, int(state.get("page") or 1))
-    table = tree_table(view, tensor, page, state.get("sel"), set(state.get("open") or []), sort,
-                       metric_lines(models))
-    content = [table] if tensor == "sparsity" else [change_legend(), table]
-    return content, [pager(page, flat=sort is not None or mask is not None)], message, input_class
+        return [warn(str(exc))], [], "", input_class("")
+    if summary is None:
+        message = layers.pattern_message(view.match)
+        return no_data(), [], message, input_class(message)
+    mask, message = layers.match_modules(summary, view.match)
+    if view.display == "heatmap":
+        data = layers.heatmap_data(summary, view.tensor, mask, view.module)
+        return heatmap_block(data, view.tensor, summary.base), [], message, input_class(message)
+    page = layers.tree_page(summary, view.tensor, mask, view.sort, view.open, view.page)
+    metrics = layers.metric_lines(experiment().forest, view.models)
+    content = tree_block(summary, view.tensor, page, view.sel, set(view.open), view.sort, metrics)
+    flat = view.sort is not None or mask is not None  # sorted or filtered: one flat list of rows
+    return content, [pager(page, flat=flat)], message, input_class(message)
 
 
-def _pattern_message(text: str) -> str:
-    try:
-        compile_pattern(text)
-        return ""
-    except PatternError as exc:
-        return str(exc)
-
-
-def heatmap_block(view, tensor: str, mask: list[bool] | None, module: str | None) -> list:
-    """The layers × models heatmap, and the distributions of the clicked module."""
-    tree = view.tree
-    rows = [i for i in range(len(tree)) if view.rankable[i] and (mask is None or mask[i])]
-    others = [m for m in view.models if m != view.base]
-    if not others:
-        return [html.P("Add a model besides the base to see changes.", className="cc-hint")]
-    note = []
-    if len(rows) > HEATMAP_ROWS:
-        note = [html.P(f"Showing the first {HEATMAP_ROWS} of {len(rows)} modules; filter to narrow.",
-                       className="cc-hint")]
-        rows = rows[:HEATMAP_ROWS]
-    names = [tree.names[i] for i in rows]
-    values = view.heatmap(tensor, rows)
-    figure = heatmap_figure(names, others, values, tensor, module)
-    graph = dcc.Graph(id=ids.LY_HEATMAP, figure=figure, config={"displayModeBar": False},
-                      className="cc-ly-heatmap")
-    if module in tree.index and (view.source == "parameters" or view.has_data[tree.index[module]]):
-        edges, fractions = view.distributions(tree.index[module])
-        detail = dcc.Graph(id=ids.LY_DIST, figure=distribution_figure(module, edges, fractions, view.base),
-                           config={"displayModeBar": False})
-    else:
-        detail = html.P("Click a cell to overlay the value distributions of every model for that module.",
-                        className="cc-hint", id=ids.LY_DIST)
-    title = html.Div(f"{HEATMAP_TITLES[tensor]}, vs. base {view.base}", className="cc-ly-heat-title")
-    return [*note, html.Div([html.Div([title, graph], className="cc-ly-heat-left"),
-                             html.Div(detail, className="cc-ly-heat-right")], className="cc-ly-heat")]
-
-
-# --- the instance drill-down -----------------------------------------------------------------
-def instance_row(instance: str | None) -> tuple[int | None, str]:
-    """The dataset row of an instance id, or (None, why)."""
-    if not instance:
-        return None, ""
-    dataset = engine().dataset
-    hits = np.flatnonzero(np.asarray(dataset.ids).astype(str) == str(instance))
-    if hits.size == 0:
-        return None, f"Unknown instance id '{instance}'."
-    return int(hits[0]), ""
-
-
-def instance_panel(state: dict, result: layers.InstanceDivergence, row: int) -> list:
-    """The instance, its per-layer distances and where each model first diverges."""
-    eng = engine()
-    preview = []
-    try:
-        rendered = eng.render_instance(row)
-        if rendered.mime == "image/png":
-            src = "data:image/png;base64," + base64.b64encode(rendered.data).decode()
-            preview = [html.Img(src=src, className="cc-ly-inst-img", alt=f"instance {state['instance']}")]
-        else:
-            preview = [html.Pre(str(rendered.data)[:400], className="cc-ly-inst-text")]
-    except InspectorError as exc:  # a plug-in bug must not hide the distances
-        preview = [html.P(f"cannot render the instance: {exc}", className="cc-hint")]
-    label = ""
-    labels = np.asarray(eng.dataset.labels)
-    if row < len(labels) and eng.dataset.class_names:
-        label = f" · label {eng.dataset.class_names[int(labels[row])]}"
-    items = []
-    for model, layer in result.first.items():
-        if layer is None:
-            items.append(html.Li([html.Code(model), f" stays within {result.threshold:.0%} of the base"]))
-        else:
-            d = result.distances[model][result.layers.index(layer)]
-            items.append(html.Li([html.Code(model), " first diverges at ", html.B(layer),
-                                  f" (distance {d:.3f})"]))
-    return [
-        html.Div([*preview, html.Div([html.B(f"Instance {state['instance']}"), label,
-                                      html.Ul(items, className="cc-ly-inst-list")])],
-                 className="cc-ly-inst-head"),
-        dcc.Graph(figure=instance_figure(result.layers, result.distances, result.first, result.threshold),
-                  config={"displayModeBar": False}),
-    ]
+def _panel(view: LayersView, row: int, result: layers.InstanceDivergence) -> list:
+    return instance_panel(view.instance, result, layers.instance_preview(engine(), row))
 
 
 def _throttled(set_progress: Callable, min_interval: float = 0.25) -> layers.Progress:
+    """A Progress that updates the browser's bar at most every ``min_interval`` seconds."""
     last = [0.0]
 
     def report(done: float, total: float, _message: str) -> None:
@@ -280,7 +66,6 @@ def _throttled(set_progress: Callable, min_interval: float = 0.25) -> layers.Pro
     return report
 
 
-# --- callbacks -------------------------------------------------------------------------------
 @callback(
     Output(ids.LY_STATE, "data"),
     Input(ids.LY_EVENT, "data"),
@@ -291,24 +76,19 @@ def _throttled(set_progress: Callable, min_interval: float = 0.25) -> layers.Pro
     State(ids.LY_STATE, "data"),
     prevent_initial_call=True,
 )
-def update_state(event: dict | None, match: str | None, tensor: str | None, view: str | None,
+def update_state(event: dict | None, match: str | None, tensor: str | None, display: str | None,
                  instance: str | None, state: dict) -> dict:
-    """Every control of the page changes the one state store."""
+    """Every control of the page changes the one view in the store."""
     if not state:
         return no_update
+    view = LayersView.from_store(state)
     trigger = ctx.triggered_id
-    s = dict(state)
     if trigger == ids.LY_EVENT:
-        s = apply_event(state, event)
-    elif trigger == ids.LY_MATCH:
-        s["match"], s["page"] = (match or "").strip(), 1
-    elif trigger == ids.LY_TENSOR and tensor in layers.TENSORS:
-        s["tensor"] = tensor
-    elif trigger == ids.LY_VIEW and view in VIEWS:
-        s["view"] = view
-    elif trigger == ids.LY_INSTANCE:
-        s["instance"] = (instance or "").strip() or None
-    return s if s != state else no_update
+        new = apply_event(view, event)
+    else:
+        values = {ids.LY_MATCH: match, ids.LY_TENSOR: tensor, ids.LY_VIEW: display, ids.LY_INSTANCE: instance}
+        new = set_control(view, CONTROLS.get(trigger), values.get(trigger))
+    return new.to_store() if new != view else no_update
 
 
 @callback(
@@ -317,13 +97,12 @@ def update_state(event: dict | None, match: str | None, tensor: str | None, view
     State(ids.LY_STATE, "data"),
     prevent_initial_call=True,
 )
-def pick_module(click: dict | None, state: dict) -> dict:
+def open_module(click: dict | None, state: dict) -> dict:
     """A heatmap click opens the distributions of that module."""
-    try:
-        module = click["points"][0]["y"]
-    except (TypeError, KeyError, IndexError):
+    module = clicked_module(click)
+    if module is None:
         return no_update
-    return {**state, "module": module, "sel": module}
+    return pick_module(LayersView.from_store(state), module).to_store()
 
 
 @callback(
@@ -337,15 +116,15 @@ def pick_module(click: dict | None, state: dict) -> dict:
     prevent_initial_call=True,
 )
 def redraw(state: dict, _ready: dict | None) -> tuple[list, list, str, str, str]:
-    """The tree (or heatmap) for the state, from the cache (the page-load status is dropped)."""
-    return (*render(state), "")
+    """The tree (or heatmap) for the view, from the cache (the page-load status is dropped)."""
+    return (*render(LayersView.from_store(state)), "")
 
 
 @callback(Output(ids.URL, "search", allow_duplicate=True), Input(ids.LY_STATE, "data"),
           prevent_initial_call=True)
 def write_url(state: dict) -> str:
     """Every view change is a bookmark."""
-    return state_query(state)
+    return LayersView.from_store(state).to_query()
 
 
 @callback(
@@ -367,12 +146,12 @@ def write_url(state: dict) -> str:
 def load_layers(set_progress, _clicks: int, state: dict) -> tuple:
     """Stream each model against the base (cached pairs are skipped), with progress."""
     t0 = time.perf_counter()
-    tensor = state["tensor"]
+    view = LayersView.from_store(state)
     try:
-        layers.compute(engine(), state["models"], state["base"], tensor, _throttled(set_progress))
+        layers.compute(engine(), list(view.models), view.base, view.tensor, _throttled(set_progress))
     except (InspectorError, CacheError, OSError) as exc:
         return no_update, str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return {"tensor": tensor, "t": time.time()}, f"Layers ready in {time.perf_counter() - t0:.1f} s."
+    return {"tensor": view.tensor, "t": time.time()}, f"Layers ready in {time.perf_counter() - t0:.1f} s."
 
 
 @callback(
@@ -384,23 +163,22 @@ def load_layers(set_progress, _clicks: int, state: dict) -> tuple:
 )
 def show_instance(state: dict, shown: str | None) -> tuple:
     """The drill-down box appears when an instance is named; cached distances show at once."""
-    instance = state.get("instance") if state else None
-    key = f"{instance}|{state.get('base')}|{','.join(state.get('models') or [])}" if instance else None
+    view = LayersView.from_store(state)
+    key = view.instance_key()
     if key == shown:
         return no_update, no_update, no_update
-    if not instance:
-        return "cc-ly-inst cc-hidden", [], None
+    if key is None:
+        return HIDDEN, [], None
     try:
-        row, why = instance_row(instance)
+        row, why = layers.instance_row(engine().dataset, view.instance)
         if row is None:
-            return "cc-ly-inst", [html.P(why, className="cc-warn")], key
-        result = layers.load_instance(engine(), state["models"], state["base"], row)
+            return SHOWN, [warn(why)], key
+        result = layers.load_instance(engine(), list(view.models), view.base, row)
+        if result is None:
+            return SHOWN, [hint("Press Compare activations to run every model on this instance.")], key
+        return SHOWN, _panel(view, row, result), key
     except (InspectorError, CacheError) as exc:
-        return "cc-ly-inst", [html.P(str(exc), className="cc-warn")], key
-    if result is None:
-        return "cc-ly-inst", [html.P("Press Compare activations to run every model on this instance.",
-                                     className="cc-hint")], key
-    return "cc-ly-inst", instance_panel(state, result, row), key
+        return SHOWN, [warn(str(exc))], key
 
 
 @callback(
@@ -418,12 +196,13 @@ def show_instance(state: dict, shown: str | None) -> tuple:
 def load_instance(set_progress, _clicks: int, state: dict) -> tuple:
     """Run every model on one instance (cached per model), then compare layer by layer."""
     t0 = time.perf_counter()
+    view = LayersView.from_store(state)
     try:
-        row, why = instance_row(state.get("instance"))
+        row, why = layers.instance_row(engine().dataset, view.instance)
         if row is None:
             return no_update, why or "Name an instance first."
-        result = layers.compute_instance(engine(), state["models"], state["base"], row,
+        result = layers.compute_instance(engine(), list(view.models), view.base, row,
                                          _throttled(set_progress))
+        return _panel(view, row, result), f"Compared in {time.perf_counter() - t0:.1f} s."
     except (InspectorError, CacheError) as exc:
         return no_update, str(exc)
-    return instance_panel(state, result, row), f"Compared in {time.perf_counter() - t0:.1f} s."

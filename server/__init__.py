@@ -1,0 +1,1 @@
+"""Runtime wiring of the Dash app: factory, CLI, per-process context, background jobs, Celery, auth."""

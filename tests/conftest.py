@@ -1,15 +1,22 @@
-"""Shared fixtures: where the reference trees live (read in place, never copied)."""
+"""Shared fixtures: where the reference trees live (read in place, never copied).
+
+The reference implementation's experiment trees are not part of this repository. Tests find
+them through ``CC_REFERENCE_TREES`` (a relative path is taken from the repository root); the
+default is ``../shared/fixtures/reference-trees`` beside the checkout. Where the folder is
+absent, every test that needs it skips with one line; nothing reads it at collection.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Generator
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-REFERENCE_TREES = SHARED / "fixtures" / "reference-trees"
+REFERENCE_TREES = (REPO / (os.environ.get("CC_REFERENCE_TREES") or "../shared/fixtures/reference-trees")).resolve()
 REFERENCE_FILES = [
     "celeba.json",
     "cifar10.json",
@@ -18,19 +25,54 @@ REFERENCE_FILES = [
     "imagenet-userstudy-tutorial.json",
     "t5-squad.json",
 ]
+MISSING_REFERENCE_TREES = f"reference trees not found at {REFERENCE_TREES}: set CC_REFERENCE_TREES"
 
 
-@pytest.fixture(scope="session")
-def reference_trees_dir() -> Path:
-    """The folder of the reference's model-spec JSON files (../shared beside the checkout)."""
+def require_reference_trees() -> Path:
+    """The reference trees folder, or skip the calling test."""
     if not REFERENCE_TREES.is_dir():
-        pytest.fail(f"reference trees not found at {REFERENCE_TREES}: ../shared must sit beside the repo")
+        pytest.skip(MISSING_REFERENCE_TREES)
     return REFERENCE_TREES
 
 
+def reference_tree(name: str) -> Path:
+    """Path of one reference tree file (skips the test where the folder is absent)."""
+    return require_reference_trees() / name
+
+
+@pytest.fixture(scope="session")
+def reference_trees() -> Path:
+    """The folder of the reference's model-spec JSON files (skips where it is absent)."""
+    return require_reference_trees()
+
+
 def load_reference_json(name: str) -> dict:
-    """Raw JSON of one reference tree file."""
-    return json.loads((REFERENCE_TREES / name).read_text())
+    """Raw JSON of one reference tree file (skips the test where the folder is absent)."""
+    return json.loads(reference_tree(name).read_text())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Report every missing-reference-trees skip at one place, so ``-rs`` folds them into one
+    line (pytest reports a skip raised in a fixture at each test's own line)."""
+    report = yield
+    if report.skipped and isinstance(report.longrepr, tuple) \
+            and str(report.longrepr[2]).endswith(MISSING_REFERENCE_TREES):
+        report.longrepr = (__file__, None, report.longrepr[2])
+    return report
+
+
+@pytest.fixture(scope="session")
+def generated_experiment(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An experiment the tests generate themselves (52 models, 2 roots, reference JSON format),
+    for tests that need "some experiment" and must run in any clone."""
+    from tests.support.forests import synthetic_models_doc
+
+    path = tmp_path_factory.mktemp("generated") / "generated-forest.json"
+    path.write_text(json.dumps(synthetic_models_doc(52, roots=2)))
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -29,10 +29,14 @@ def wrong_counts(data: BehaviorData) -> np.ndarray:
     return data.wrong
 
 
+ROOT_LABEL = "(root)"  # a model without an operation is a root of its tree
+
+
 def operation_label(operation: Any) -> str:
-    """'prune (amount=0.9)': an operation's name and parameters, as attribution groups them."""
+    """'prune (amount=0.9)': the operation that derived a model, with its parameters, as the
+    attribution table shows and groups it; ``ROOT_LABEL`` for a model derived by no operation."""
     if operation is None:
-        return "(none)"
+        return ROOT_LABEL
     params = dict(getattr(operation, "parameters", None) or {})
     name = getattr(operation, "name", str(operation))
     return f"{name} ({', '.join(f'{k}={v}' for k, v in params.items())})" if params else name

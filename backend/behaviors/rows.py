@@ -11,6 +11,8 @@ import numpy as np
 
 from backend.behaviors.data import BehaviorData, ComparisonResult
 
+PAGE_SIZE = 50  # rows per page: the grid asks for one page at a time, the server sends only those
+
 
 @dataclass(frozen=True)
 class BehaviorQuery:
@@ -23,7 +25,7 @@ class BehaviorQuery:
     brushes: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     sort: tuple[str, Literal["desc", "asc"]] | None = None
     page: int = 0
-    page_size: int = 50
+    page_size: int = PAGE_SIZE
     wrong_by: int | None = None
     pair: tuple[str, str] | None = None  # keep instances on which these two models disagree
 

@@ -18,7 +18,7 @@ from itertools import chain
 import numpy as np
 import scipy.sparse as sp
 
-from backend.behaviors import BehaviorData, ComparisonResult, build_behavior_data
+from backend.behaviors.data import BehaviorData, ComparisonResult, build_behavior_data
 from backend.inference.engine import Engine
 from backend.inference.protocol import ComparisonSpec, EvalDataset, InspectorError
 from backend.infra.cache import result_key

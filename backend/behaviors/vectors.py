@@ -237,6 +237,13 @@ def _kind_vectors(kind: str, q: Mapping[str, np.ndarray],
     raise ValueError(f"unknown comparison kind '{kind}' (one of {', '.join(_NEEDS)})")
 
 
+def kl_divergence(base: np.ndarray, model: np.ndarray) -> np.ndarray:
+    """Per-instance KL(base ‖ model) in bits, clipped at 0 (spec §2.4's kl_divergence), the plain
+    numpy form of what the chunked reduction computes for two probability arrays."""
+    b, m = base.astype(np.float64), model.astype(np.float64)
+    return np.maximum((b * np.log2((b + EPS) / (m + EPS))).sum(axis=1), 0.0)
+
+
 def comparison_vectors(kind: str, outputs: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
     """(difference, value) as (k, n) float64 of every output against outputs[0] (the base).
 

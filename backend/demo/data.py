@@ -76,11 +76,6 @@ def evaluation_set() -> Split:
     return subset(_train_test_ids()[1])
 
 
-def load_splits() -> tuple[Split, Split]:
-    """(training_set(), evaluation_set()), kept for callers of the first demo."""
-    return training_set(), evaluation_set()
-
-
 def class_counts(split: Split) -> list[int]:
     """Number of images of each class in a split."""
     return np.bincount(split.y.numpy(), minlength=len(CLASS_NAMES)).tolist()

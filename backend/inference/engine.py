@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -156,16 +157,29 @@ class Engine:
     # --- parameters ------------------------------------------------------------------------
     def parameters(self, model_id: str, progress: Progress = _quiet) -> dict[str, np.ndarray]:
         """Every parameter tensor of a model (cached as memory-mapped arrays, read lazily)."""
-        key = self.key("parameters", model_id)
+        def compute(loaded: Any) -> dict[str, np.ndarray]:
+            return {str(name): np.asarray(value) for name, value in self.inspector.parameters(loaded)}
+
+        return self._cached_arrays(self.key("parameters", model_id), model_id, "parameters", compute,
+                                   progress, (f"loading {model_id}", f"loaded {model_id}"))
+
+    def _cached_arrays(self, key: str, model_id: str, kind: str,
+                       compute: Callable[[Any], dict[str, np.ndarray]], progress: Progress,
+                       messages: tuple[str, str]) -> dict[str, np.ndarray]:
+        """Arrays from the cache, or computed by the plug-in on the loaded model and stored.
+
+        Returns the cache's memory-mapped copy when it could be written, so both paths hand the
+        caller the same kind of arrays; a plug-in failure is one line naming the model.
+        """
         hit = self.cache.get_arrays(key)
         if hit is not None:
             return hit
-        progress(0, 1, f"loading {model_id}")
+        progress(0, 1, messages[0])
         loaded = self._load(model_id)
-        with plugin_call(f"model '{model_id}': parameters"):
-            arrays = {str(name): np.asarray(value) for name, value in self.inspector.parameters(loaded)}
-        self.cache.put_arrays(key, arrays, {"model": model_id, "kind": "parameters"})
-        progress(1, 1, f"loaded {model_id}")
+        with plugin_call(f"model '{model_id}': {kind}"):
+            arrays = compute(loaded)
+        self.cache.put_arrays(key, arrays, {"model": model_id, "kind": kind})
+        progress(1, 1, messages[1])
         return self.cache.get_arrays(key) or arrays
 
     # --- activations -----------------------------------------------------------------------
@@ -191,16 +205,10 @@ class Engine:
         n = len(self.dataset)
         if indices.size and (indices.min() < 0 or indices.max() >= n):
             raise InspectorError(f"instance rows must be in 0..{n - 1}")
-        key = self.key("activations", model_id, indices=indices.tolist())
-        hit = self.cache.get_arrays(key)
-        if hit is not None:
-            return hit
-        progress(0, 1, f"activations of {model_id}")
-        loaded = self._load(model_id)
-        with plugin_call(f"model '{model_id}': activations"):
-            modules = self.inspector.activation_modules(loaded)
-            arrays = self.inspector.activations(loaded, modules, indices)
-        arrays = self._named_arrays(model_id, "activations", arrays)
-        self.cache.put_arrays(key, arrays, {"model": model_id, "kind": "activations"})
-        progress(1, 1, f"activations of {model_id}")
-        return self.cache.get_arrays(key) or arrays
+        def compute(loaded: Any) -> dict[str, np.ndarray]:
+            raw = self.inspector.activations(loaded, self.inspector.activation_modules(loaded), indices)
+            return self._named_arrays(model_id, "activations", raw)
+
+        message = f"activations of {model_id}"
+        return self._cached_arrays(self.key("activations", model_id, indices=indices.tolist()), model_id,
+                                   "activations", compute, progress, (message, message))

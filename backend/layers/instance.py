@@ -1,8 +1,9 @@
 """Per-instance drill-down: each layer's activation distance to the base for one input.
 
 Why its own module: it works on one row's activations, not on the cached per-pair statistics,
-so it shares nothing with the aggregate view but the progress callback. Imported through
-``backend.layers``.
+so it shares nothing with the aggregate summary but the progress callback. It also finds the
+dataset row of an instance id and what the drill-down shows of that row (the rendered input,
+its label). Imported through ``backend.layers``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from backend.layers.pair_stats import Progress, _quiet
+from backend.inference.protocol import EvalDataset, InspectorError
+from backend.layers.pair_stats import Progress, no_progress
 
 if TYPE_CHECKING:
     from backend.inference.engine import Engine
@@ -63,7 +65,7 @@ def instance_ready(engine: Engine, models: list[str], row: int) -> bool:
 
 
 def compute_instance(engine: Engine, models: list[str], base: str, row: int,
-                     progress: Progress = _quiet) -> InstanceDivergence:
+                     progress: Progress = no_progress) -> InstanceDivergence:
     """Activations of every model for one row (cached per model), then their distances."""
     acts = {}
     order = [base] + [m for m in models if m != base]
@@ -80,3 +82,37 @@ def load_instance(engine: Engine, models: list[str], base: str, row: int) -> Ins
         return None
     return compute_instance(engine, models, base, row)
 
+
+
+# --- which row, and what the drill-down shows of it --------------------------------------------
+def instance_row(dataset: EvalDataset, instance: str | None) -> tuple[int | None, str]:
+    """The dataset row of an instance id (ids compared as text, as the URL carries them), or (None, why)."""
+    if not instance:
+        return None, ""
+    hits = np.flatnonzero(np.asarray(dataset.ids).astype(str) == str(instance))
+    if hits.size == 0:
+        return None, f"Unknown instance id '{instance}'."
+    return int(hits[0]), ""
+
+
+@dataclass(frozen=True)
+class InstancePreview:
+    """One row as the drill-down shows it: the rendered input (or why not) and its class label."""
+
+    mime: str | None  # "image/png", "text/plain", or None when it could not be rendered
+    data: bytes | str | None
+    problem: str  # a plug-in failure: shown instead of the input, never hiding the distances
+    label: str | None
+
+
+def instance_preview(engine: Engine, row: int) -> InstancePreview:
+    """The rendered input and label of a dataset row; a rendering failure becomes ``problem``."""
+    try:
+        rendered = engine.render_instance(row)
+        mime, data, problem = rendered.mime, rendered.data, ""
+    except InspectorError as exc:  # a plug-in bug must not hide the distances
+        mime, data, problem = None, None, str(exc)
+    dataset = engine.dataset
+    labels = np.asarray(dataset.labels)
+    label = dataset.class_names[int(labels[row])] if row < len(labels) and dataset.class_names else None
+    return InstancePreview(mime, data, problem, label)

@@ -1,8 +1,8 @@
 """Per-pair layer statistics: one model streamed tensor by tensor against a base.
 
 Why its own module: the statistics of a (model, base) pair are what the cache stores and what
-every view is built from; they depend on neither the engine nor the page. ``backend.layers``
-re-exports the public names (the facade the page, tests and benchmarks use).
+every summary is built from; they depend on neither the engine nor the page. ``backend.layers``
+re-exports the public names.
 """
 
 from __future__ import annotations
@@ -12,21 +12,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from backend.layers.tensor_stats import (
-    FIELDS,
-    N_CHANGE,
-    WEIGHT_BINS,
-    F,
-    FileTensor,
-    Grid,
-    step_ratio,
-    tensor_stats,
-)
+from backend.layers.tensor_stats import FIELDS, N_CHANGE, WEIGHT_BINS, F, FileTensor, tensor_stats
+from backend.present.bins import Grid, step_ratio
 
-Progress = Callable[[float, float, str], None]
+Progress = Callable[[float, float, str], None]  # (done, total, message): every long step reports
 
 
-def _quiet(_done: float, _total: float, _message: str) -> None:
+def no_progress(_done: float, _total: float, _message: str) -> None:
+    """The default Progress: report nothing (tests, benchmarks, cache-only reads)."""
     return None
 
 
@@ -115,7 +108,7 @@ def _shape(a) -> list[int]:
 
 
 def self_stats(arrays: Mapping[str, np.ndarray], target: int = WEIGHT_BINS,
-               progress: Progress = _quiet) -> Stats:
+               progress: Progress = no_progress) -> Stats:
     """The base's own column: each tensor streamed once, as if compared with itself."""
     names = list(arrays)
     total = sum(int(arrays[n].size) for n in names) or 1
@@ -138,7 +131,7 @@ def self_stats(arrays: Mapping[str, np.ndarray], target: int = WEIGHT_BINS,
 
 
 def pair_stats(model_arrays: Mapping[str, np.ndarray], base_arrays: Mapping[str, np.ndarray],
-               base_self: Stats, target: int = WEIGHT_BINS, progress: Progress = _quiet) -> Stats:
+               base_self: Stats, target: int = WEIGHT_BINS, progress: Progress = no_progress) -> Stats:
     """One model against the base, tensor by tensor (base order, then the model's new tensors).
 
     Same shape: elementwise comparison on the base tensor's grid. Another shape, or a tensor

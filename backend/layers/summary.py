@@ -1,8 +1,9 @@
-"""The compared models on one module tree, as the Layers page reads them.
+"""The compared models on one module tree, as the Layers page reads them (``LayerSummary``).
 
 Why its own module: building per-node sums, sort keys and re-binned histograms from cached
 per-pair ``Stats`` is pure array work, separate from streaming and from the cache. Imported
-through ``backend.layers``.
+through ``backend.layers``. (Named a summary, not a view: "view" is the URL's state,
+``backend.viewstate.layers.LayersView``.)
 """
 
 from __future__ import annotations
@@ -11,16 +12,8 @@ import numpy as np
 
 from backend.layers.module_tree import Tree, build_tree, subtree_reduce
 from backend.layers.pair_stats import Stats
-from backend.layers.tensor_stats import (
-    FIELDS,
-    MAX_FIELD,
-    MIN_FIELD,
-    N_CHANGE,
-    F,
-    Grid,
-    coarser_steps,
-    step_lcm,
-)
+from backend.layers.tensor_stats import FIELDS, MAX_FIELD, MIN_FIELD, N_CHANGE, F
+from backend.present.bins import EMPTY_GRID, Grid, common_grid
 
 DISPLAY_BINS = 30
 
@@ -31,7 +24,7 @@ def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.where(den > 0, out, np.nan)
 
 
-class LayerView:
+class LayerSummary:
     """The compared models on one tree: per-node sums, sort keys, cells and histograms.
 
     Parameters: a node's numbers are the sums over the tensors below it (histograms re-binned
@@ -158,37 +151,10 @@ class LayerView:
         """
         models = models or self.models
         parts = {m: self._tensor_rows(m, node) for m in models}
-        steps: set[tuple[int, int]] = set()
-        for m in models:
-            b = self.stats[m].bins()
-            steps.update(b.steps[c] for c in np.unique(b.code[parts[m]]))
-        if not steps:
-            return Grid(1, -1, 0, 1), {m: np.zeros((1, N_CHANGE), dtype=np.int64) for m in models}
-        step = None
-        for s in steps:
-            step = s if step is None else step_lcm(step, s)
-
-        def extent(st: tuple[int, int]) -> tuple[int, int]:
-            lo, hi = None, None
-            for m in models:
-                rows = parts[m]
-                if rows.size == 0:
-                    continue
-                b = self.stats[m].bins()
-                k = b.ratios(st)[b.code[rows]]
-                g = self.stats[m].grids[rows]
-                first = int((g[:, 2] // k).min())
-                last = int(((g[:, 2] + g[:, 3] - 1) // k).max())
-                lo = first if lo is None else min(lo, first)
-                hi = last if hi is None else max(hi, last)
-            return lo, hi
-
-        lo, hi = extent(step)
-        candidates = coarser_steps(step)
-        while hi - lo + 1 > max_bins:
-            step = next(candidates)
-            lo, hi = extent(step)
-        grid = Grid(step[0], step[1], lo, hi - lo + 1)
+        grids = np.concatenate([self.stats[m].grids[parts[m]] for m in models])
+        if grids.shape[0] == 0:
+            return EMPTY_GRID, {m: np.zeros((1, N_CHANGE), dtype=np.int64) for m in models}
+        grid = common_grid(grids, max_bins)
         out = {}
         for m in models:
             s, rows = self.stats[m], parts[m]

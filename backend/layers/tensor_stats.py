@@ -6,9 +6,9 @@ Here a tensor is read in fixed-size chunks (plain file reads for memory-mapped `
 so the process never maps a whole model), sums are accumulated in float64, and histograms live
 on an unbounded grid of round steps that grows to cover every value: nothing is dropped.
 
-Histogram grids: bin ``i`` covers ``[i·step, (i+1)·step)`` for integer ``i``, with steps of 1, 2
-or 5 × 10^k. Any two such steps have a common multiple of the same form, so histograms of
-different tensors or models can be re-binned exactly onto one grid and added (parents, columns).
+Histogram grids are the round-step grids of ``backend.present.bins`` (steps of 1, 2 or 5 × 10^k):
+histograms of different tensors or models re-bin exactly onto one grid and add up (parents,
+columns).
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+
+from backend.present.bins import Grid, coarser_steps, grid_for_range, rebin, step_ratio
 
 STATS_VERSION = "2"  # bump whenever FIELDS or the binning change: part of every cache key
 CHANGE_EDGES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0, math.inf)
@@ -39,143 +41,6 @@ FIELDS = (
 )
 F = {name: i for i, name in enumerate(FIELDS)}
 MIN_FIELD, MAX_FIELD = F["min"], F["max"]
-
-
-# --- grids ---------------------------------------------------------------------------------
-def nice_step(raw: float) -> tuple[int, int]:
-    """The smallest step m × 10^e ≥ raw with m in (1, 2, 5), as (m, e)."""
-    if not (raw > 0 and math.isfinite(raw)):
-        raw = 1.0
-    exp = math.floor(math.log10(raw))
-    for mant in (1, 2, 5, 10):
-        if mant * 10.0 ** exp >= raw * (1 - 1e-12):
-            return (1, exp + 1) if mant == 10 else (mant, exp)
-    return 1, exp + 1
-
-
-def _step_value(mant: int, exp: int) -> float:
-    return mant * 10.0 ** exp if exp >= 0 else mant / 10.0 ** -exp
-
-
-def step_ratio(fine: tuple[int, int], coarse: tuple[int, int]) -> int | None:
-    """k when coarse = k × fine exactly (k ≥ 1), else None."""
-    (m1, e1), (m2, e2) = fine, coarse
-    if e2 >= e1:
-        num, den = m2 * 10 ** (e2 - e1), m1
-    else:
-        num, den = m2, m1 * 10 ** (e1 - e2)
-    return num // den if num % den == 0 and num >= den else None
-
-
-def step_lcm(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
-    """The least common multiple of two round steps, again a round step."""
-    low = min(a[1], b[1])
-    x, y = a[0] * 10 ** (a[1] - low), b[0] * 10 ** (b[1] - low)
-    value = x * y // math.gcd(x, y)
-    exp = low
-    while value % 10 == 0:
-        value //= 10
-        exp += 1
-    return value, exp
-
-
-def coarser_steps(step: tuple[int, int]) -> Iterator[tuple[int, int]]:
-    """Round steps above ``step`` that are whole multiples of it, ascending."""
-    mant, exp = step
-    e = exp
-    while True:
-        for m in (1, 2, 5):
-            if (e, m) > (exp, mant) and step_ratio(step, (m, e)):
-                yield m, e
-        e += 1
-
-
-@dataclass(frozen=True)
-class Grid:
-    """Bins ``offset .. offset+n-1`` of width ``mant × 10^exp``; edges at integer multiples."""
-
-    mant: int
-    exp: int
-    offset: int
-    n: int
-
-    @property
-    def step(self) -> float:
-        """The bin width as a float."""
-        return _step_value(self.mant, self.exp)
-
-    @property
-    def key(self) -> tuple[int, int]:
-        """The step as (mantissa, exponent)."""
-        return self.mant, self.exp
-
-    def edges(self) -> np.ndarray:
-        """n + 1 bin edges (the last one is above the maximum value)."""
-        return (self.offset + np.arange(self.n + 1, dtype=np.float64)) * self.step
-
-    def as_row(self) -> list[int]:
-        """(mant, exp, offset, n) for array storage."""
-        return [self.mant, self.exp, self.offset, self.n]
-
-    @classmethod
-    def from_row(cls, row) -> Grid:
-        """Inverse of ``as_row``."""
-        return cls(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
-
-
-def bin_index(values: np.ndarray, step: float) -> np.ndarray:
-    """floor(value / step) in float64: the absolute bin of each value (the kernel's rule)."""
-    q = np.divide(np.asarray(values, dtype=np.float64), step)
-    return np.floor(q, out=q)
-
-
-def grid_for_range(lo: float, hi: float, target: int) -> Grid:
-    """A grid of about ``target`` round bins covering [lo, hi] (one bin for a constant)."""
-    if not (math.isfinite(lo) and math.isfinite(hi)) or hi < lo:
-        lo, hi = 0.0, 1.0
-    span = hi - lo
-    if span == 0:  # a constant (BatchNorm gains at 1, biases at 0): one bin of a sensible width
-        span = abs(lo) or 1.0
-    mant, exp = nice_step(span / target)
-    step = _step_value(mant, exp)
-    first = int(bin_index(np.array([lo]), step)[0])
-    last = int(bin_index(np.array([hi]), step)[0])
-    return Grid(mant, exp, first, last - first + 1)
-
-
-def rebin(counts: np.ndarray, src: Grid, dst: Grid) -> np.ndarray:
-    """Counts of ``src`` (first axis = bins) moved onto ``dst``; dst's step is a multiple."""
-    k = step_ratio(src.key, dst.key)
-    if k is None:
-        raise ValueError(f"step {dst.key} is not a multiple of {src.key}")
-    target = (src.offset + np.arange(src.n)) // k - dst.offset
-    if target.size and (target[0] < 0 or target[-1] >= dst.n):
-        raise ValueError("destination grid does not cover the source grid")
-    out = np.zeros((dst.n,) + counts.shape[1:], dtype=counts.dtype)
-    np.add.at(out, target, counts)
-    return out
-
-
-def common_grid(grids: list[Grid], max_bins: int | None = None) -> Grid:
-    """One grid every given grid re-bins onto exactly; coarsened to ``max_bins`` if given."""
-    if not grids:
-        return Grid(1, -1, 0, 1)
-    step = grids[0].key
-    for g in grids[1:]:
-        step = step_lcm(step, g.key)
-
-    def extent(st: tuple[int, int]) -> tuple[int, int]:
-        lo = min(g.offset // step_ratio(g.key, st) for g in grids)
-        hi = max((g.offset + g.n - 1) // step_ratio(g.key, st) for g in grids)
-        return lo, hi
-
-    lo, hi = extent(step)
-    if max_bins is not None:
-        candidates = coarser_steps(step)
-        while hi - lo + 1 > max_bins:
-            step = next(candidates)
-            lo, hi = extent(step)
-    return Grid(step[0], step[1], lo, hi - lo + 1)
 
 
 # --- chunked reading -----------------------------------------------------------------------
@@ -240,23 +105,6 @@ def _as_float(chunk: np.ndarray) -> np.ndarray:
     if chunk.dtype in (np.float32, np.float64):
         return chunk
     return chunk.astype(np.float64)
-
-
-def value_range(array: np.ndarray) -> tuple[float, float]:
-    """Finite min and max of a tensor, streamed ((0, 1) when it has no finite value)."""
-    lo, hi = math.inf, -math.inf
-    for chunk in iter_chunks(array):
-        x = _as_float(chunk)
-        if x.size == 0:
-            continue
-        a, b = float(x.min()), float(x.max())
-        if not (math.isfinite(a) and math.isfinite(b)):
-            x = x[np.isfinite(x)]
-            if x.size == 0:
-                continue
-            a, b = float(x.min()), float(x.max())
-        lo, hi = min(lo, a), max(hi, b)
-    return (lo, hi) if lo <= hi else (0.0, 1.0)
 
 
 # --- the streaming kernel ------------------------------------------------------------------

@@ -6,10 +6,23 @@ budget (§6.2.1). Both are plain numpy over the metric columns, O(n log n).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
 import numpy as np
 
 from backend.experiment.forest import ExperimentForest, higher_is_better
-from backend.overview.filters import Budget
+from backend.overview.filters import Budget, RangeFilter, mask_of, passing_mask
+
+
+@dataclass(frozen=True)
+class Objectives:
+    """The two objectives of a front and whether higher is better for each."""
+
+    a: str
+    b: str
+    max_a: bool
+    max_b: bool
 
 
 def pareto_front(a: np.ndarray, b: np.ndarray, maximize_a: bool, maximize_b: bool) -> np.ndarray:
@@ -71,8 +84,8 @@ def relaxation(
     allowed: np.ndarray | None = None,
 ) -> list[dict]:
     """Best model by ``objective`` under the budget and under each looser step of it."""
-    obj = np.array([m.metrics.get(objective, np.nan) for m in forest], dtype=float)
-    con = np.array([m.metrics.get(budget.metric, np.nan) for m in forest], dtype=float)
+    obj = forest.column(objective)
+    con = forest.column(budget.metric)
     spec = forest.metric(objective)
     maximize = higher_is_better(spec) if spec else True
     ids = forest.ids
@@ -93,41 +106,36 @@ def relaxation(
     return rows
 
 
-def _dir(name: str, maximize: bool) -> str:
-    return name.replace("%", "%25").replace(":", "%3A") + (":max" if maximize else ":min")
+def front_ids(
+    forest: ExperimentForest, objectives: Objectives | None, passing: Iterable[str] | None
+) -> list[str]:
+    """Ids on the non-dominated front of the passing models (empty when no front is shown)."""
+    if objectives is None:
+        return []
+    a, b = forest.column(objectives.a), forest.column(objectives.b)
+    keep = mask_of(forest, passing)
+    if keep is not None:  # filtered-out models are not candidates
+        a, b = np.where(keep, a, np.nan), np.where(keep, b, np.nan)
+    ids = np.array(forest.ids, dtype=object)
+    return [str(i) for i in ids[pareto_front(a, b, objectives.max_a, objectives.max_b)]]
 
 
-def encode_pareto(pareto: dict | None) -> str | None:
-    """'A:max,B:min' for a shown front (commas and colons in names escaped); None when hidden."""
-    if not pareto or not pareto.get("show") or not pareto.get("a") or not pareto.get("b"):
-        return None
-    from backend.viewstate.codec import encode_ids
+def relaxations(
+    forest: ExperimentForest,
+    a: str | None,
+    b: str | None,
+    budgets: Sequence[Budget],
+    filters: Sequence[RangeFilter] = (),
+) -> list[tuple[Budget, str, list[dict]]]:
+    """One relaxation readout per budget: (budget, objective, rows), among the brushed models.
 
-    return encode_ids(
-        [_dir(pareto["a"], bool(pareto.get("max_a"))), _dir(pareto["b"], bool(pareto.get("max_b")))]
-    )
-
-
-def parse_pareto(text: str | None, forest: ExperimentForest, enc: dict) -> dict | None:
-    """Pareto settings from the URL; defaults (scatter axes, hidden) when absent; None if malformed."""
-    from urllib.parse import unquote
-
-    from backend.viewstate.codec import decode_ids
-
-    if not text:
-        a, b = enc.get("x"), enc.get("y")
-        max_a, max_b = directions(forest, a, b) if a and b else (True, True)
-        return {"a": a, "b": b, "max_a": max_a, "max_b": max_b, "show": False}
-    parts = decode_ids(text)
-    if len(parts) != 2:
-        return None
-    out: dict = {"show": True}
-    for key, part in zip(("a", "b"), parts, strict=True):
-        name, _, direction = part.rpartition(":") if part.endswith((":max", ":min")) else (part, "", "")
-        name = unquote(name)
-        if forest.metric(name) is None:
-            return None
-        out[key] = name
-        spec = forest.metric(name)
-        out[f"max_{key}"] = direction == "max" if direction else higher_is_better(spec)
+    The objective is B, or A when the budget constrains B itself; a budget without an
+    objective gets no readout. Budgets do not restrict each other's readouts (only brushes do).
+    """
+    allowed = passing_mask(forest, filters) if filters else None
+    out = []
+    for budget in budgets:
+        objective = b if b != budget.metric else a
+        if objective:
+            out.append((budget, objective, relaxation(forest, objective, budget, allowed=allowed)))
     return out

@@ -1,0 +1,1 @@
+"""Presentation maths shared by every page: number formats, colour scales, histogram bins."""

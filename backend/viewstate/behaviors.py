@@ -1,28 +1,40 @@
-"""The Behaviors page's view state <-> its query string (every view is a bookmark).
+"""The Behaviors page's view state: the one schema of its query string (every view is a bookmark).
 
 Keys (ARCHITECTURE.md): models, base, comparison, mode, level, class, sort=model:desc,
 brush=model:lo:hi;..., page, plus ours: wrong=k (exactly k models wrong) and pair=a,b (rows where
-two models disagree). Values that do not parse are dropped and reported, never raised.
+two models disagree). Model ids inside sort, brush and pair are written with the codec's one
+escaping scheme, so any id survives. Values that do not parse are dropped and reported with
+the codec's notices, never raised.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from urllib.parse import unquote
+from dataclasses import dataclass, replace
 
-from backend.viewstate.codec import build_query, decode_ids, encode_ids, first
+from backend.viewstate.codec import (
+    SORT_DIRECTIONS,
+    decode_ids,
+    encode_ids,
+    escape,
+    first,
+    ignored,
+    number,
+    parse_sort,
+    sort_text,
+    unescape,
+)
+from backend.viewstate.links import detail_models, detail_query
 
 MODES = ("absolute", "relative")
 LEVELS = ("class", "instance")
-DIRECTIONS = ("desc", "asc")
+DIRECTIONS = SORT_DIRECTIONS
 MAX_PAGE = 10**9
 
-
-def _escape(model: str) -> str:
-    """Escape the separators of brush and sort values inside a model id."""
-    return model.replace("%", "%25").replace(";", "%3B").replace(":", "%3A").replace(",", "%2C")
+Query = Mapping[str, str | list[str]]
 
 
 @dataclass(frozen=True)
@@ -30,7 +42,7 @@ class BehaviorView:
     """Everything that decides what the Behaviors page shows, apart from the data."""
 
     models: tuple[str, ...]
-    base: str
+    base: str | None
     comparison: str | None = None
     mode: str = "absolute"
     level: str = "class"
@@ -40,7 +52,6 @@ class BehaviorView:
     page: int = 0
     wrong: int | None = None
     pair: tuple[str, str] | None = None
-    problems: tuple[str, ...] = field(default=(), compare=False)
 
     def with_(self, **changes) -> BehaviorView:
         """A copy with some fields changed (frozen dataclasses need this spelled out)."""
@@ -50,40 +61,38 @@ class BehaviorView:
         """model -> (lo, hi), the shape ``backend.behaviors.BehaviorQuery`` takes."""
         return {m: (lo, hi) for m, lo, hi in self.brushes}
 
-    def query_string(self) -> str:
+    @property
+    def filtered(self) -> bool:
+        """Whether some filter narrows the rows (the summary then says 'Filtered Dataset')."""
+        return bool(self.brushes or self.wrong is not None or self.pair
+                    or (self.level == "instance" and self.class_filter is not None))
+
+    def to_query(self) -> str:
         """'?models=..&base=..&…' with only the keys that differ from the defaults."""
-        return build_query({
-            "models": encode_ids(self.models),
-            "base": self.base,
-            "comparison": self.comparison,
-            "mode": self.mode if self.mode != "absolute" else None,
-            "level": self.level if self.level != "class" else None,
-            "class": str(self.class_filter) if self.class_filter is not None else None,
-            "sort": f"{_escape(self.sort[0])}:{self.sort[1]}" if self.sort else None,
-            "brush": ";".join(f"{_escape(m)}:{lo:.6g}:{hi:.6g}" for m, lo, hi in self.brushes) or None,
-            "page": str(self.page) if self.page else None,
-            "wrong": str(self.wrong) if self.wrong is not None else None,
-            "pair": encode_ids(self.pair) if self.pair else None,
-        })
+        return detail_query(
+            self.models, self.base,
+            comparison=self.comparison,
+            mode=self.mode if self.mode != "absolute" else None,
+            level=self.level if self.level != "class" else None,
+            **{"class": str(self.class_filter) if self.class_filter is not None else None},
+            sort=sort_text(self.sort),
+            brush=";".join(f"{escape(m)}:{number(lo)}:{number(hi)}" for m, lo, hi in self.brushes) or None,
+            page=str(self.page) if self.page else None,
+            wrong=str(self.wrong) if self.wrong is not None else None,
+            pair=encode_ids(self.pair) if self.pair else None,
+        )
 
 
-def _int(value: str | None, name: str, lo: int, hi: int, problems: list[str]) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        number = int(value)
-    except ValueError:
-        problems.append(f"{name}={value!r} is not a whole number; ignored")
-        return None
-    if not lo <= number <= hi:
-        problems.append(f"{name}={value} is outside {lo}..{hi}; ignored")
-        return None
-    return number
+def parse(query: Query, known: Mapping | set, *, comparisons: Sequence[str],
+          n_classes: int) -> tuple[BehaviorView, list[str]]:
+    """The view of a query string as Dash hands it (decoded once), and one notice per dropped part.
 
-
-def parse_view(query: Mapping[str, str | list[str]], models: Sequence[str], base: str,
-               comparisons: Sequence[str], n_classes: int) -> BehaviorView:
-    """The view of a query string; models and base were already validated by the caller."""
+    ``known`` holds the experiment's model ids. Without a known model nothing else can be
+    interpreted, so only the models' notices are returned (with an empty view).
+    """
+    models, base, notices = detail_models(query.get("models"), query.get("base"), known)
+    if not models:
+        return BehaviorView((), None), notices
     problems: list[str] = []
     q = {k: first(v) for k, v in query.items()}
     comparison = q.get("comparison")
@@ -91,51 +100,75 @@ def parse_view(query: Mapping[str, str | list[str]], models: Sequence[str], base
         problems.append(f"unknown comparison {comparison!r}; showing {comparisons[0]!r}" if comparisons
                         else f"unknown comparison {comparison!r}")
         comparison = None
-    mode = q.get("mode") or "absolute"
-    if mode not in MODES:
-        problems.append(f"mode={mode!r} is not absolute or relative; ignored")
-        mode = "absolute"
-    level = q.get("level") or "class"
-    if level not in LEVELS:
-        problems.append(f"level={level!r} is not class or instance; ignored")
-        level = "class"
+    mode = _choice(q.get("mode"), "mode", MODES, problems)
+    level = _choice(q.get("level"), "level", LEVELS, problems)
     class_filter = _int(q.get("class"), "class", 0, max(n_classes - 1, 0), problems)
-    sort = None
-    if q.get("sort"):
-        model, _, direction = q["sort"].rpartition(":")
-        model = unquote(model)
-        if model in models and direction in DIRECTIONS:
-            sort = (model, direction)
-        else:
-            problems.append(f"sort={q['sort']!r} names no compared model and direction; ignored")
-    brushes = []
-    for part in (q.get("brush") or "").split(";"):
+    sort = _sort(q.get("sort"), models, problems)
+    brushes = _brushes(q.get("brush"), models, problems)
+    page = _int(q.get("page"), "page", 0, MAX_PAGE, problems) or 0
+    wrong = _int(q.get("wrong"), "wrong", 0, len(models), problems)
+    pair = _pair(q.get("pair"), models, problems)
+    view = BehaviorView(tuple(models), base, comparison, mode, level, class_filter, sort, brushes, page,
+                        wrong, pair)
+    return view, notices + [ignored(p) for p in problems]
+
+
+def _choice(value: str | None, name: str, allowed: tuple[str, str], problems: list[str]) -> str:
+    if not value:
+        return allowed[0]
+    if value not in allowed:
+        problems.append(f"{name}={value!r} is not {allowed[0]} or {allowed[1]}; ignored")
+        return allowed[0]
+    return value
+
+
+def _int(value: str | None, name: str, lo: int, hi: int, problems: list[str]) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        whole = int(value)
+    except ValueError:
+        problems.append(f"{name}={value!r} is not a whole number; ignored")
+        return None
+    if not lo <= whole <= hi:
+        problems.append(f"{name}={value} is outside {lo}..{hi}; ignored")
+        return None
+    return whole
+
+
+def _sort(value: str | None, models: Sequence[str], problems: list[str]) -> tuple[str, str] | None:
+    """The sort of the URL, or None with a notice when it names no compared model and direction."""
+    sort = parse_sort(value, models)
+    if value and sort is None:
+        problems.append(f"sort={value!r} names no compared model and direction; ignored")
+    return sort
+
+
+def _brushes(value: str | None, models: Sequence[str],
+             problems: list[str]) -> tuple[tuple[str, float, float], ...]:
+    """'model:lo:hi;...' split on the raw separators first, then each model token unescaped."""
+    brushes: list[tuple[str, float, float]] = []
+    for part in (value or "").split(";"):
         if not part:
             continue
-        model, lo, hi = _split_brush(part)
+        pieces = part.rsplit(":", 2)
+        model = unescape(pieces[0]) if len(pieces) == 3 else None
+        lo, hi = (_float(pieces[1]), _float(pieces[2])) if len(pieces) == 3 else (None, None)
         if model in models and lo is not None and hi is not None:
             brushes.append((model, min(lo, hi), max(lo, hi)))
         else:
             problems.append(f"brush {part!r} is not model:lo:hi of a compared model; ignored")
-    page = _int(q.get("page"), "page", 0, MAX_PAGE, problems) or 0
-    wrong = _int(q.get("wrong"), "wrong", 0, len(models), problems)
-    pair = None
-    if q.get("pair"):
-        ids = decode_ids(q["pair"])
-        if len(ids) == 2 and all(i in models for i in ids) and ids[0] != ids[1]:
-            pair = (ids[0], ids[1])
-        else:
-            problems.append(f"pair={q['pair']!r} is not two different compared models; ignored")
-    return BehaviorView(tuple(models), base, comparison, mode, level, class_filter, sort, tuple(brushes),
-                        page, wrong, pair, tuple(problems))
+    return tuple(brushes)
 
 
-def _split_brush(part: str) -> tuple[str, float | None, float | None]:
-    pieces = part.rsplit(":", 2)
-    if len(pieces) != 3:
-        return "", None, None
-    model, lo, hi = unquote(pieces[0]), _float(pieces[1]), _float(pieces[2])
-    return model, lo, hi
+def _pair(value: str | None, models: Sequence[str], problems: list[str]) -> tuple[str, str] | None:
+    if not value:
+        return None
+    ids = decode_ids(value)
+    if len(ids) == 2 and all(i in models for i in ids) and ids[0] != ids[1]:
+        return ids[0], ids[1]
+    problems.append(f"pair={value!r} is not two different compared models; ignored")
+    return None
 
 
 def _float(text: str) -> float | None:
@@ -147,7 +180,7 @@ def _float(text: str) -> float | None:
 
 
 def view_to_dict(view: BehaviorView) -> dict:
-    """JSON for a dcc.Store (tuples become lists; problems are shown once, not stored)."""
+    """JSON for a dcc.Store (tuples become lists)."""
     return {
         "models": list(view.models), "base": view.base, "comparison": view.comparison, "mode": view.mode,
         "level": view.level, "class_filter": view.class_filter,
@@ -167,3 +200,99 @@ def view_from_dict(data: Mapping) -> BehaviorView:
         int(data.get("page") or 0), data.get("wrong"),
         tuple(data["pair"]) if data.get("pair") else None,
     )
+
+
+# --- how the page's controls change the view (pure reducers) -------------------------------------
+def apply_action(view: BehaviorView, action: str | None, value: object = None) -> BehaviorView:
+    """The view after one control changed; ``components.behaviors.events`` decodes the control.
+
+    Actions and their values: ``level`` (toggle), ``class`` (index or None), ``comparison``,
+    ``mode``, ``wrong`` (count or None), ``clear``, ``clear_pair``, ``brush`` ((model, (lo, hi)
+    or None)), ``drill`` (a clicked class row's index or None) and ``pair`` ((a, b) or None).
+    Whatever changes the rows goes back to page 0; an unknown action changes nothing.
+    """
+    if action == "level":
+        return view.with_(level="instance" if view.level == "class" else "class", class_filter=None, page=0)
+    if action == "class":
+        return view.with_(class_filter=value, page=0)
+    if action in ("comparison", "mode"):
+        return view.with_(**{action: value}, brushes=(), page=0)
+    if action == "wrong":
+        return view.with_(wrong=value, page=0)
+    if action == "clear":
+        return view.with_(brushes=(), wrong=None, pair=None, class_filter=None, page=0)
+    if action == "clear_pair":
+        return view.with_(pair=None, page=0)
+    if action == "brush":
+        model, rng = value
+        others = tuple(b for b in view.brushes if b[0] != model)
+        return view.with_(brushes=others + (((model, *rng),) if rng else ()), page=0)
+    if action == "drill" and value is not None and view.level == "class":
+        return view.with_(level="instance", class_filter=value, page=0)
+    if action == "pair" and value is not None:
+        return view.with_(pair=value, page=0)
+    return view
+
+
+# --- what must be redrawn ------------------------------------------------------------------------
+ROWS_FIELDS = ("models", "base", "comparison", "mode", "level", "class_filter", "brushes", "wrong", "pair")
+HEAD_FIELDS = ("models", "base", "comparison", "mode", "level", "class_filter", "wrong", "pair")
+
+
+def view_key(view: BehaviorView, fields: Sequence[str]) -> str:
+    """A short hash of some view fields: callbacks re-run only when these change."""
+    payload = json.dumps([getattr(view, f) for f in fields], default=list, sort_keys=True)
+    return hashlib.sha1(payload.encode()).hexdigest()[:12]
+
+
+def rows_key(view: BehaviorView) -> str:
+    """What the grid's rows depend on (a new key remounts the grid); brushing changes it."""
+    return view_key(view, ROWS_FIELDS)
+
+
+def head_key(view: BehaviorView) -> str:
+    """What the histograms depend on: not the brushes, so a drag is never interrupted."""
+    return view_key(view, HEAD_FIELDS)
+
+
+def redraw_keys(view: BehaviorView, old_rows: str | None, old_head: str | None,
+                fresh: bool = False) -> tuple[str | None, str | None]:
+    """The new rows and head keys, each None when unchanged; ``fresh`` (new data) redraws both."""
+    rows, head = rows_key(view), head_key(view)
+    if fresh:
+        return rows, head
+    return (rows if rows != old_rows else None), (head if head != old_head else None)
+
+
+# --- the grid's position: {"sort", "page", "restore"} ---------------------------------------------
+def initial_pos(view: BehaviorView) -> dict:
+    """The bookmark's sort and page; ``restore`` until the grid has gone to that page."""
+    return {"sort": list(view.sort) if view.sort else None, "page": view.page, "restore": True}
+
+
+def grid_pos(sort: tuple[str, str] | None, page: int) -> dict:
+    """Where the grid is now (the user sorted or paged: nothing left to restore)."""
+    return {"sort": list(sort) if sort else None, "page": page, "restore": False}
+
+
+def pos_sort(pos: Mapping | None) -> tuple[str, str] | None:
+    """The sort of a position, as a tuple."""
+    return tuple(pos["sort"]) if pos and pos.get("sort") else None
+
+
+def pending_page(pos: Mapping | None, requested: int) -> int:
+    """The bookmark's page to send the grid to when it asks for page 0 first, else 0.
+
+    The infinite grid knows no row count before its first answer, so a bookmark's page is
+    restored by answering page 0 and telling the grid to go there.
+    """
+    if requested != 0 or not pos or not pos.get("restore"):
+        return 0
+    return int(pos.get("page") or 0)
+
+
+def with_pos(view: BehaviorView, pos: Mapping | None) -> BehaviorView:
+    """The view with the grid's sort and page (what the URL records)."""
+    if not pos:
+        return view
+    return view.with_(sort=pos_sort(pos), page=int(pos.get("page") or 0))

@@ -16,7 +16,7 @@ ignored becomes one line, ``Ignored in the URL: ...``, and unknown model ids one
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 RESERVED = (("%", "%25"), (",", "%2C"), (";", "%3B"), (":", "%3A"), ("|", "%7C"))
 _UNESCAPE = {esc: raw for raw, esc in RESERVED}
@@ -68,6 +68,12 @@ def decode_ids(value: str | list[str] | None) -> list[str]:
     return split(value, ",")
 
 
+def parse_search(search: str | None) -> dict[str, str | list[str]]:
+    """A location's search ('?a=1&b=2') decoded as Dash hands a page's layout its query."""
+    parsed = parse_qs((search or "").lstrip("?"), keep_blank_values=True)
+    return {k: v[0] if len(v) == 1 else v for k, v in parsed.items()}
+
+
 def first(value: str | list[str] | None) -> str | None:
     """The value of a key that should appear once (a repeated key keeps the first)."""
     if isinstance(value, list):
@@ -90,6 +96,26 @@ def build_query(params: Mapping[str, str | None]) -> str:
 def number(value: float) -> str:
     """A float as view state writes it (6 significant digits, like every range and budget)."""
     return f"{value:.6g}"
+
+
+SORT_DIRECTIONS = ("desc", "asc")
+
+
+def sort_text(sort: tuple[str, str] | None) -> str | None:
+    """'model:desc' with the model token escaped (a model id may contain ':'); None for no sort."""
+    return f"{escape(sort[0])}:{sort[1]}" if sort else None
+
+
+def parse_sort(value: str | None, models: Sequence[str]) -> tuple[str, str] | None:
+    """Inverse of :func:`sort_text` when the model is compared and the direction known, else None.
+
+    The last ':' splits, so a hand-typed id with raw colons still works.
+    """
+    if not value:
+        return None
+    model, _, direction = value.rpartition(":")
+    model = unescape(model)
+    return (model, direction) if model in models and direction in SORT_DIRECTIONS else None
 
 
 # --- notices -----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ another never loses the compared models.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from urllib.parse import parse_qsl
 
 from backend.viewstate.codec import (
     build_query,
@@ -22,6 +23,8 @@ from backend.viewstate.codec import (
 
 MAX_MODELS = 16  # the reference's MaxModelTableSize: the most models one comparison shows
 DETAIL_PAGES = ("behaviors", "layers")  # the pages that take models= and base=
+# Query keys that refer to one model's column; they are dropped when that model goes away.
+_PER_MODEL_KEYS = ("sort", "brush")
 
 
 def detail_models(models: str | list[str] | None, base: str | list[str] | None, known: Mapping | set,
@@ -73,3 +76,21 @@ def compared(page: str, query: Mapping[str, str | list[str]], known: Mapping | s
     selection, _ = known_ids(decode_ids(query.get("sel")), known)
     base = default_base if default_base in selection else (selection[0] if selection else None)
     return selection[:MAX_MODELS], base
+
+
+def after_change(search: str | None, models: list[str], base: str | None, removed: str | None = None) -> str:
+    """A detail page's query after a base change or a removal: other view keys kept, page reset."""
+    params = dict(parse_qsl((search or "").lstrip("?"), keep_blank_values=False))
+    params.pop("page", None)
+    if removed is not None:
+        models = [m for m in models if m != removed]
+        for key in _PER_MODEL_KEYS:
+            params.pop(key, None)
+        if base == removed:
+            base = models[0] if models else None
+    if base is not None:
+        models = [base] + [m for m in models if m != base]
+    params["models"] = encode_ids(models)
+    params["base"] = base or ""
+    ordered = {"models": params.pop("models"), "base": params.pop("base"), **params}
+    return build_query(ordered)

@@ -7,8 +7,9 @@ Format: ``<index>:<value>|<value>;<index>:<value>``, for example ``0:0.5|0.75;2:
   and indices stay unambiguous where labels are not (the reference can produce two "Prune"
   columns).
 * each value is the chip's display string, ``format_value(value)`` (``true``, ``0.5``,
-  ``magnitude prune 0.75``), so a bookmark reads like the menu; inside a value the characters
-  ``%``, ``:``, ``;`` and ``|`` are escaped as ``%25``, ``%3A``, ``%3B`` and ``%7C``;
+  ``magnitude prune 0.75``), so a bookmark reads like the menu; each value is a token of the
+  codec's one escaping scheme (``backend.viewstate.codec.escape``: ``%``, ``,``, ``;``, ``:`` and
+  ``|`` become ``%25``, ``%2C``, ``%3B``, ``%3A`` and ``%7C``), so no value can break a separator;
 * variables come in index order; a variable with no allowed value is left out (an empty list
   lets everything through), so the empty refinement is ``""``.
 
@@ -24,31 +25,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from backend.comparability import ComparisonTable, format_value
-
-_ESCAPES = (("%", "%25"), (":", "%3A"), (";", "%3B"), ("|", "%7C"))
+from backend.viewstate.codec import escape, unescape
 
 Refinement = dict[int, list[str]]
-
-
-def _escape(text: str) -> str:
-    for raw, esc in _ESCAPES:  # "%" first, so escapes are never escaped again
-        text = text.replace(raw, esc)
-    return text
-
-
-def _unescape(text: str) -> str:
-    # Only our four escapes are undone; any other "%xx" a user typed stays literal text.
-    out, i = [], 0
-    while i < len(text):
-        chunk = text[i:i + 3]
-        match = next((raw for raw, esc in _ESCAPES if chunk.upper() == esc), None)
-        if match is not None:
-            out.append(match)
-            i += 3
-        else:
-            out.append(text[i])
-            i += 1
-    return "".join(out)
 
 
 def encode_refinement(allowed: Mapping[int, Sequence[str]]) -> str:
@@ -58,7 +37,7 @@ def encode_refinement(allowed: Mapping[int, Sequence[str]]) -> str:
         values = list(dict.fromkeys(allowed.get(index, allowed.get(str(index), ())) or ()))
         if index < 0 or not values:
             continue
-        parts.append(f"{index}:" + "|".join(_escape(v) for v in values))
+        parts.append(f"{index}:" + "|".join(escape(v) for v in values))
     return ";".join(parts)
 
 
@@ -70,7 +49,7 @@ def decode_refinement(text: str | None) -> Refinement:
         if not sep or not index.strip().isdigit():
             continue
         values = out.setdefault(int(index), [])
-        for value in (_unescape(v) for v in body.split("|")):
+        for value in (unescape(v) for v in body.split("|")):
             if value not in values:
                 values.append(value)
     return out

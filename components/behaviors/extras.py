@@ -1,4 +1,7 @@
-"""Beyond the reference: the flip matrix and flip attribution along the tree (pure builders)."""
+"""Beyond the reference: the flip matrix and flip attribution along the tree (pure builders).
+
+The attribution rows arrive labelled (``backend.behaviors.operation_label``), so this module
+never decides how an operation, or a root, is named."""
 
 from __future__ import annotations
 
@@ -7,17 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 from dash import html
 
-from backend.experiment.forest import ExperimentForest
 from backend.present.formatting import d3_format
-
-
-def operation_label(forest: ExperimentForest, model_id: str) -> str:
-    """'prune (amount=0.9)': the operation that derived a model, with its parameters."""
-    op = forest[model_id].operation
-    if op is None:
-        return "(root)"
-    params = ", ".join(f"{k}={v}" for k, v in op.parameters.items())
-    return f"{op.name} ({params})" if params else op.name
 
 
 def flip_figure(models: Sequence[str], matrix: np.ndarray, pair: tuple[str, str] | None) -> dict:

@@ -13,10 +13,10 @@ from collections.abc import Callable, Sequence
 import dash_ag_grid as dag
 import numpy as np
 
+from backend.behaviors import PAGE_SIZE
 from backend.present.formatting import d3_format
 from backend.present.scales import score_colors
 
-PAGE_SIZE = 50
 ITEM_WIDTH = 320
 MODEL_WIDTH = 260
 
@@ -85,6 +85,11 @@ def sort_from_model(sort_model: list[dict] | None, models: Sequence[str]) -> tup
     return None
 
 
+def request_page(request: dict, models: Sequence[str]) -> tuple[tuple[str, str] | None, int]:
+    """(sort, page) of the infinite grid's getRowsRequest (it asks by row, one page at a time)."""
+    return sort_from_model(request.get("sortModel"), models), int(request.get("startRow") or 0) // PAGE_SIZE
+
+
 def _cells(rows: list[dict], models: Sequence[str], base: str, mode: str, domain: tuple[float, float],
            diverging: bool, fmt: str, comparison: str, has_value: bool,
            value_fmt: str) -> list[dict[str, dict]]:
@@ -136,11 +141,13 @@ def _caption(comparison: str, mode: str, model: str, base: str, shown: float, va
 
 def page_rows(rows: list[dict], level: str, models: Sequence[str], base: str, mode: str,
               domain: tuple[float, float], diverging: bool, fmt: str, comparison: str, has_value: bool,
-              render: Callable[[int], dict] | None = None, value_fmt: str = ".3~g") -> list[dict]:
+              render: Callable[[int], dict] | None = None, value_fmt: str = ".3~g",
+              link: Callable[[str], str] | None = None) -> list[dict]:
     """Grid rows for one page: the item cell and one renderer payload per model.
 
     ``render(index)`` gives an instance's picture or text ({'image': data URI} or {'text': ...});
-    it is called only for the rows of this page.
+    ``link(instance id)`` the href of its per-layer drill-down. Both are called only for the
+    rows of this page.
     """
     cells = _cells(rows, models, base, mode, domain, diverging, fmt, comparison, has_value, value_fmt)
     out = []
@@ -151,6 +158,8 @@ def page_rows(rows: list[dict], level: str, models: Sequence[str], base: str, mo
         else:
             item = {"kind": "instance", "id": str(row["id"]), "label": row["label_name"],
                     **(render(row["index"]) if render else {})}
+            if link is not None:
+                item["layers"] = link(item["id"])
             key = f"i:{row['index']}"
         out.append({"key": key, "item": item, **model_cells})
     return out

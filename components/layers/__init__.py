@@ -1,0 +1,1 @@
+"""Builders of the Layers page: the module tree table, its cells, heatmap and distributions."""

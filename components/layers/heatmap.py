@@ -9,8 +9,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from dash import dcc, html
 
+from backend.layers import HeatmapData
 from components.layers.cells import SYSTEM_BLUE, SYSTEM_PINK, VERY_LIGHT_BLUE
+from components.shared import ids
 
 PALETTE = ("#308BEF", "#4DC960", "#FF9500", "#EF5C53", "#A34FCD", "#00A39B", "#98685E", "#EEDB41")
 HEATMAP_TITLES = {
@@ -112,3 +115,34 @@ def instance_figure(layers: list[str], distances: dict[str, list[float]], first:
             "plot_bgcolor": "#ffffff", "paper_bgcolor": "#ffffff",
         },
     }
+
+
+def heatmap_block(data: HeatmapData, tensor: str, base: str) -> list:
+    """The layers × models heatmap, and the distributions of the clicked module beside it."""
+    if not data.models:
+        return [html.P("Add a model besides the base to see changes.", className="cc-hint")]
+    note = []
+    if data.total > len(data.modules):
+        note = [html.P(f"Showing the first {len(data.modules)} of {data.total} modules; filter to narrow.",
+                       className="cc-hint")]
+    figure = heatmap_figure(data.modules, data.models, data.values, tensor, data.module)
+    graph = dcc.Graph(id=ids.LY_HEATMAP, figure=figure, config={"displayModeBar": False},
+                      className="cc-ly-heatmap")
+    if data.edges is not None and data.fractions is not None:
+        figure = distribution_figure(data.module, data.edges, data.fractions, base)
+        detail = dcc.Graph(id=ids.LY_DIST, figure=figure, config={"displayModeBar": False})
+    else:
+        detail = html.P("Click a cell to overlay the value distributions of every model for that module.",
+                        className="cc-hint", id=ids.LY_DIST)
+    title = html.Div(f"{HEATMAP_TITLES[tensor]}, vs. base {base}", className="cc-ly-heat-title")
+    return [*note, html.Div([html.Div([title, graph], className="cc-ly-heat-left"),
+                             html.Div(detail, className="cc-ly-heat-right")], className="cc-ly-heat")]
+
+
+def clicked_module(click: dict | None) -> str | None:
+    """The module (the y category) of a click on :func:`heatmap_figure`, or None."""
+    try:
+        module = click["points"][0]["y"]
+    except (TypeError, KeyError, IndexError):
+        return None
+    return module if isinstance(module, str) else None

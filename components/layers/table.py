@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from dash import html
 
-from backend.layers import LayerView
-from backend.layers.module_tree import Page
-from components.layers.cells import count, empty_cell, histogram_cell, num, pct, sparsity_cell
+from backend.layers import LayerSummary, Page
+from components.layers.cells import change_legend, count, empty_cell, histogram_cell, num, pct, sparsity_cell
 from components.shared import ids
 
 SUBTITLES = {"sparsity": "Sparsity", "weights": "Weight distribution", "activations": "Activations"}
@@ -37,15 +36,15 @@ def header(models: list[str], base: str, tensor: str, sort: tuple[str, str] | No
     return html.Div(cols, className="cc-ly-head")
 
 
-def annotation(view: LayerView, node: int) -> str:
+def annotation(summary: LayerSummary, node: int) -> str:
     """'N parameters', 'N activations' or 'No activations, k children' (spec §1.10)."""
-    if view.source == "activations":
-        if view.has_data[node]:
-            n = max(view.field(m, "n")[node] for m in view.models)
+    if summary.source == "activations":
+        if summary.has_data[node]:
+            n = max(summary.field(m, "n")[node] for m in summary.models)
             return f"{count(n)} activations"
-        k = len(view.tree.children[node])
+        k = len(summary.tree.children[node])
         return f"No activations, {k} child{'ren' if k != 1 else ''}"
-    n = view.field(view.base, "n")[node] or max(view.field(m, "n")[node] for m in view.models)
+    n = summary.field(summary.base, "n")[node] or max(summary.field(m, "n")[node] for m in summary.models)
     return f"{count(n)} parameters"
 
 
@@ -53,74 +52,74 @@ def _shape_text(shape: list | None) -> str:
     return "absent" if shape is None else "×".join(str(s) for s in shape) or "scalar"
 
 
-def _value_caption(view: LayerView, model: str, node: int, tensor: str,
+def _value_caption(summary: LayerSummary, model: str, node: int, tensor: str,
                    f: dict[str, float]) -> tuple[str, str]:
     """(caption, hover title) of a weight or activation cell."""
-    noun = "|w|" if view.source == "parameters" else "|a|"
-    if model == view.base:
+    noun = "|w|" if summary.source == "parameters" else "|a|"
+    if model == summary.base:
         mean = f["abs_sum"] / f["n"] if f["n"] else float("nan")
         return f"L1: {num(mean)}", f"mean {noun} = {num(mean)} over {count(f['n'])} values"
-    shapes = view.shapes(model, node)
+    shapes = summary.shapes(model, node)
     if f["compared"] <= 0:
         if shapes is not None:
             text = f"shape {_shape_text(shapes[1])} → {_shape_text(shapes[0])}"
             return text, text + f"; model L1 {num(f['abs_sum'])}, L2 {num(f['sq_sum'] ** 0.5)}"
         return "not comparable", "no values of this module could be compared with the base"
     delta = f["diff_abs_sum"] / f["compared"]
-    rel = view.change(model, tensor)[node]
+    rel = summary.change(model, tensor)[node]
     caption = f"Δ: {num(delta)} · {pct(rel, '.0%')} moved"
     title = (f"mean |Δ| = {num(delta)}; Σ|Δ| / max(Σ{noun}, Σ{noun} base) = {pct(rel)}"
              if tensor == "weights" else
              f"mean |Δ| = {num(delta)}; ‖Δ‖ / max(‖a‖, ‖a base‖) = {pct(rel)}")
-    na = view.not_comparable(model, node)
+    na = summary.not_comparable(model, node)
     if na:
         title += f"; {count(na)} values not comparable (shape changed or new)"
     return caption, title
 
 
-def row_cells(view: LayerView, tensor: str, node: int, models: list[str]) -> list:
+def row_cells(summary: LayerSummary, tensor: str, node: int, models: list[str]) -> list:
     """One cell per model for one node."""
     if tensor == "sparsity":
-        return [sparsity_cell(m, view.base, view.cell(m, node), m == view.base) for m in models]
-    if view.source == "activations" and not view.has_data[node]:
+        return [sparsity_cell(m, summary.base, summary.cell(m, node), m == summary.base) for m in models]
+    if summary.source == "activations" and not summary.has_data[node]:
         return [empty_cell("") for _ in models]
-    grid, hists = view.histograms(node, models)
+    grid, hists = summary.histograms(node, models)
     edges = grid.edges()
     cells = []
     for m in models:
-        f = view.cell(m, node)
+        f = summary.cell(m, node)
         if f["n"] <= 0:
             cells.append(empty_cell(f"absent in {m}"))
             continue
-        caption, title = _value_caption(view, m, node, tensor, f)
-        cells.append(histogram_cell(edges, hists[m], caption, stacked=m != view.base, extra_title=title))
+        caption, title = _value_caption(summary, m, node, tensor, f)
+        cells.append(histogram_cell(edges, hists[m], caption, stacked=m != summary.base, extra_title=title))
     return cells
 
 
-def tree_table(view: LayerView, tensor: str, page: Page, selected: str | None, expanded: set[str],
+def tree_table(summary: LayerSummary, tensor: str, page: Page, selected: str | None, expanded: set[str],
                sort: tuple[str, str] | None, metrics: dict[str, str] | None = None) -> html.Div:
     """Header and the rows of one page; the selected row is taller (CSS)."""
-    models = view.models
+    models = summary.models
     rows = []
     for r in page.rows:
-        name = view.tree.names[r.node]
-        kids = bool(view.tree.children[r.node])
+        name = summary.tree.names[r.node]
+        kids = bool(summary.tree.children[r.node])
         is_open = kids and name in expanded
         label = [
             html.Span("▸" if kids else "", className="cc-ly-arrow" + (" cc-ly-open" if is_open else "")),
-            html.Span(view.tree.label(r.node, r.top), className="cc-ly-label", title=name),
-            html.Span(annotation(view, r.node), className="cc-ly-count"),
+            html.Span(summary.tree.label(r.node, r.top), className="cc-ly-label", title=name),
+            html.Span(annotation(summary, r.node), className="cc-ly-count"),
         ]
         rows.append(html.Div(
             [html.Div(label, className="cc-ly-name", style={"paddingLeft": f"{6 + 18 * r.indent}px"}),
-             *row_cells(view, tensor, r.node, models)],
+             *row_cells(summary, tensor, r.node, models)],
             className="cc-ly-row" + (" cc-ly-selected" if name == selected else ""),
             tabIndex="0",
             **{"data-node": name, "data-kids": "1" if kids else "0", "data-open": "1" if is_open else "0"},
         ))
     if not rows:
         rows = [html.Div("No modules match.", className="cc-hint cc-ly-none")]
-    head = header(models, view.base, tensor, sort, metrics)
+    head = header(models, summary.base, tensor, sort, metrics)
     return html.Div([head, html.Div(rows, className="cc-ly-body")], id=ids.LY_TREE, className="cc-ly-table")
 
 
@@ -136,3 +135,10 @@ def pager(page: Page, flat: bool) -> html.Div:
         html.Button("Next", className="cc-button cc-small", disabled=page.page >= page.pages,
                     id=ids.LY_NEXT, **{"data-page": "1"}),
     ], className="cc-ly-pager")
+
+
+def tree_block(summary: LayerSummary, tensor: str, page: Page, selected: str | None, expanded: set[str],
+               sort: tuple[str, str] | None, metrics: dict[str, str] | None = None) -> list:
+    """The tree table, under the change legend for weights and activations."""
+    table = tree_table(summary, tensor, page, selected, expanded, sort, metrics)
+    return [table] if tensor == "sparsity" else [change_legend(), table]

@@ -1,8 +1,9 @@
 """The overview's Compare tab (spec §1.7–1.8): messages, refinement menu, bar charts and table.
 
-Pure builders: :func:`compute` runs the comparability engine for a selection and a refinement
-string (``backend.viewstate.refine``), :func:`compare_body` turns the result into components. The
-callbacks in ``pages/_compare_callbacks.py`` only wire stores to these functions.
+Pure builders: ``backend.overview.compare.compute`` runs the comparability engine for a selection
+and a refinement string (``backend.viewstate.refine``); :func:`compare_body` turns its
+:class:`~backend.overview.compare.Comparison` into components. The callbacks in
+``pages/_compare_callbacks.py`` only wire stores to these functions.
 
 Beyond the reference: the experiment table itself (variables, then the primary metrics) is shown
 under the charts with a CSV download, the menu says how many models a refinement keeps, and the
@@ -14,24 +15,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from dash import dcc, html
 
-from backend.comparability import (
-    ComparisonTable,
-    axis_order,
-    experiment_table,
-    format_value,
-    refine,
-    simplify_table,
-)
+from backend.comparability import ComparisonTable, axis_order, format_value
 from backend.experiment.forest import ExperimentForest
+from backend.overview.compare import COMPARE_RANGE, Comparison
 from backend.present.formatting import format_metric
-from backend.viewstate.refine import decode_refinement, resolve
 from components.overview.compare_charts import bar_figure, bar_legend, metric_title, variable_title
 
 # Ids of the tab's own components (kebab-case, "overview-compare-" prefix).
@@ -43,71 +34,13 @@ UPDATE = "overview-compare-update"
 DOWNLOAD_BUTTON = "overview-compare-download-button"
 DOWNLOAD = "overview-compare-download"
 TABLE = "overview-compare-table"
-SYNC = "overview-compare-sync"  # dummy output of the clientside chip-hover installer
 
-COMPARE_RANGE = (2, 16)  # the reference's MaxModelTableSize = 16
-MSG_RANGE = "Select between 2 and 16 models to generate comparison bar charts."
+MSG_RANGE = (f"Select between {COMPARE_RANGE[0]} and {COMPARE_RANGE[1]} models to generate "
+             "comparison bar charts.")
 MSG_TOO_MANY = ("These models cannot be directly compared. Try refining the comparison to filter "
                 "models and reduce the number of variables.")
 MSG_TOO_FEW = "Need at least two models to compare."
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """The engine's output for one selection and refinement (``raw`` is None outside 2–16)."""
-
-    selection: list[str]
-    raw: ComparisonTable | None = None
-    allowed: dict[int, list[Any]] = field(default_factory=dict)
-    refined: ComparisonTable | None = None
-    simplified: ComparisonTable | None = None
-
-    @property
-    def in_range(self) -> bool:
-        """Whether the selection size allows a comparison at all."""
-        return self.raw is not None
-
-    @property
-    def has_menu(self) -> bool:
-        """The refinement menu is offered when the raw table has more than two variables."""
-        return self.raw is not None and self.raw.needs_refinement
-
-    @property
-    def too_few(self) -> bool:
-        """The refinement left fewer than two models."""
-        return self.refined is not None and len(self.refined.rows) < 2
-
-    @property
-    def chartable(self) -> bool:
-        """One or two variables after simplification, over at least two models."""
-        s = self.simplified
-        return s is not None and not self.too_few and 1 <= len(s.variables) <= 2
-
-    @property
-    def refined_ids(self) -> list[str]:
-        """The refined models in selection order (what "Update Selection" selects)."""
-        keep = set(self.refined.ids) if self.refined is not None else set()
-        return [i for i in self.selection if i in keep]
-
-
-@lru_cache(maxsize=4)
-def _records(forest: ExperimentForest) -> tuple[dict, ...]:
-    """The engine's input, built once per (immutable) forest rather than per request."""
-    return tuple(forest.records())
-
-
-def compute(forest: ExperimentForest, selection: Sequence[str], refinement: str | None) -> Comparison:
-    """Raw table, refinement, re-run and simplification (spec §3.5, §1.8) for the Compare tab."""
-    chosen = list(dict.fromkeys(i for i in selection or [] if i in forest))
-    lo, hi = COMPARE_RANGE
-    if not lo <= len(chosen) <= hi:
-        return Comparison(chosen)
-    records = _records(forest)
-    raw = experiment_table(records, chosen)
-    allowed = resolve(raw, decode_refinement(refinement)) if raw.needs_refinement else {}
-    refined = refine(records, raw, allowed) if allowed else raw
-    return Comparison(chosen, raw, allowed, refined, simplify_table(refined))
 
 
 def chip(index: int, value: Any, on: bool, models: list[str]) -> html.Button:

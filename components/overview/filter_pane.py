@@ -6,7 +6,6 @@ import numpy as np
 from dash import dcc, html
 
 from backend.experiment.forest import ExperimentForest
-from backend.overview.filters import metric_column
 from backend.present.bins import counts, nice_edges
 from backend.present.formatting import format_metric
 from backend.present.scales import domain
@@ -19,7 +18,7 @@ def histogram_figure(
     forest: ExperimentForest, metric: str, lo: float | None, hi: float | None, passing: np.ndarray | None
 ) -> dict:
     """All models in grey behind the models passing every filter in blue; the brush as a band."""
-    values = metric_column(forest, metric)
+    values = forest.column(metric)
     spec = forest.metric(metric)
     edges = nice_edges(*domain(spec, values))
     centers, widths = (edges[:-1] + edges[1:]) / 2, np.diff(edges)

@@ -6,10 +6,13 @@ changes element data only and the stylesheet stays the same object (cheap for Cy
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import dash_cytoscape as cyto
 import numpy as np
 
 from backend.experiment.forest import ExperimentForest
+from backend.overview.drawing import drawn_layout
 from backend.present.formatting import d3_format
 from backend.present.scales import domain, grey_colors, is_dark, sqrt_scale
 
@@ -26,7 +29,7 @@ def metric_array(forest: ExperimentForest, metric: str | None) -> np.ndarray:
     """One value per model in forest order; NaN where a model lacks the metric."""
     if not metric:
         return np.full(len(forest), np.nan)
-    return np.array([m.metrics.get(metric, np.nan) for m in forest], dtype=float)
+    return forest.column(metric)
 
 
 def node_colors(forest: ExperimentForest, metric: str | None) -> list[str]:
@@ -112,6 +115,14 @@ def map_elements(
                 edge["classes"] = "plain"
             elements.append(edge)
     return elements
+
+
+def map_drawing(
+    forest: ExperimentForest, color: str | None, size: str | None, arrange: str, collapsed: Iterable[str]
+) -> list[dict]:
+    """Cytoscape elements of what the map draws (the layout is memoised per arrangement)."""
+    grid, counts = drawn_layout(forest, arrange, collapsed)
+    return map_elements(forest, grid.positions, grid.columns, color, size, counts)
 
 
 STYLESHEET: list[dict] = [

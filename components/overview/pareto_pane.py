@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from dash import dcc, html
 
 from backend.experiment.forest import ExperimentForest
+from backend.overview.filters import Budget
 from backend.present.formatting import format_metric
+from components.overview.filter_pane import BLUE
 from components.shared import ids
 
 
@@ -105,10 +109,10 @@ def budget_rows(forest: ExperimentForest, budgets: list[dict]) -> html.Div:
     )
 
 
-def readout(forest: ExperimentForest, budget: dict, objective: str, rows: list[dict]) -> html.Div:
+def readout(forest: ExperimentForest, budget: Budget, objective: str, rows: list[dict]) -> html.Div:
     """'What if the budget relaxes': the best model under each looser budget step."""
-    bspec, ospec = forest.metric(budget["metric"]), forest.metric(objective)
-    op = "≤" if budget.get("op", "<=") == "<=" else "≥"
+    bspec, ospec = forest.metric(budget.metric), forest.metric(objective)
+    op = "≤" if budget.op == "<=" else "≥"
     body = []
     for r in rows:
         limit = format_metric(r["limit"], bspec.format if bspec else None, bspec.unit if bspec else None)
@@ -122,12 +126,41 @@ def readout(forest: ExperimentForest, budget: dict, objective: str, rows: list[d
             html.Tr([html.Td(f"{op} {limit}"), html.Td(r["model"]), html.Td(value), html.Td(str(r["count"]))])
         )
     head = html.Tr(
-        [html.Th(budget["metric"]), html.Th(f"Best by {objective}"), html.Th(objective), html.Th("Models")]
+        [html.Th(budget.metric), html.Th(f"Best by {objective}"), html.Th(objective), html.Th("Models")]
     )
     return html.Div(
         [
-            html.H4(f"What if the {budget['metric']} budget relaxes?"),
+            html.H4(f"What if the {budget.metric} budget relaxes?"),
             html.Table([html.Thead(head), html.Tbody(body)], className="cc-table"),
         ],
         className="cc-readout",
     )
+
+
+def front_summary(front: Sequence[str], shown: int = 8) -> html.P:
+    """How many models are on the front, and the first few of them."""
+    return html.P(
+        [
+            html.Span("■ ", style={"color": BLUE}),
+            f"{len(front)} models on the front: ",
+            ", ".join(front[:shown]),
+            " …" if len(front) > shown else "",
+        ],
+        className="cc-hint",
+    )
+
+
+def pareto_pane(
+    forest: ExperimentForest,
+    pareto: dict,
+    budgets: list[dict],
+    front: Sequence[str],
+    readouts: Sequence[tuple[Budget, str, list[dict]]],
+) -> list:
+    """The tab: controls, the front's summary, budget rows, then one readout per complete budget."""
+    out: list = [pareto_controls(forest, pareto)]
+    if front:
+        out.append(front_summary(front))
+    out.append(budget_rows(forest, budgets))
+    out += [readout(forest, budget, objective, rows) for budget, objective, rows in readouts]
+    return out

@@ -10,9 +10,10 @@ from __future__ import annotations
 import html
 
 import numpy as np
-from dash import Patch
+from dash import Patch, dcc
 
 from backend.experiment.forest import ExperimentForest
+from backend.overview.filters import mask_of
 from backend.present.scales import SELECTION, domain, grey_colors, sqrt_scale
 from components.overview.model_map import metric_array
 
@@ -176,9 +177,44 @@ def budget_shapes(x: str | None, y: str | None, budgets: list[dict] | tuple[dict
 
 def opacity(forest: ExperimentForest, passing: list[str] | None) -> np.ndarray | float:
     """Filtered-out points are drawn faint (spec §1.5)."""
-    if passing is None:
-        return 0.85
-    return np.where(np.isin(np.array(forest.ids, dtype=object), passing), 0.85, 0.13)
+    mask = mask_of(forest, passing)
+    return 0.85 if mask is None else np.where(mask, 0.85, 0.13)
+
+
+def faded_mask(forest: ExperimentForest, passing: list[str] | None) -> np.ndarray | None:
+    """The filtered-out models (``scatter_figure``'s ``faded``); None when nothing filters."""
+    mask = mask_of(forest, passing)
+    return None if mask is None else ~mask
+
+
+def scatter_graph(component_id: str, figure: dict) -> dcc.Graph:
+    """The scatterplot component (mounted after the map, see pages/_overview_callbacks.py)."""
+    return dcc.Graph(
+        id=component_id, figure=figure, config={"displaylogo": False}, className="cc-scatter",
+        clear_on_unhover=True,
+    )
+
+
+def filter_patch(forest: ExperimentForest, passing: list[str] | None) -> Patch:
+    """A Patch of the points' opacity only (a filter change)."""
+    patch = Patch()
+    patch["data"][0]["marker"]["opacity"] = opacity(forest, passing)
+    return patch
+
+
+def front_patch(forest: ExperimentForest, x: str | None, y: str | None, front: list[str]) -> Patch:
+    """A Patch of the Pareto front trace only."""
+    patch = Patch()
+    for key, value in front_trace(forest, x, y, front).items():
+        patch["data"][2][key] = value
+    return patch
+
+
+def budget_patch(x: str | None, y: str | None, budgets: list[dict]) -> Patch:
+    """A Patch of the budget lines only."""
+    patch = Patch()
+    patch["layout"]["shapes"] = budget_shapes(x, y, budgets)
+    return patch
 
 
 def selection_overlay(

@@ -52,6 +52,8 @@ BH_TOOLBAR = "behaviors-toolbar"
 BH_EXTRAS = "behaviors-extras"
 OV_HOVER = "overview-hover"
 OV_COLLAPSED = "overview-collapsed"
+# Store: the output of the clientside map callbacks (they return no_update); Dash fires a callback
+# when a page mounts only through its outputs, so it must have one.
 OV_SYNC = "overview-sync"
 OV_HOVER_CARD = "overview-hover-card"
 OV_EXPAND = "overview-expand"  # pattern id: {"type": OV_EXPAND, "how": "parents"|...}
@@ -66,7 +68,7 @@ OV_NOTICE = "overview-notice"
 OV_SCATTER_SLOT = "overview-scatter-slot"
 OV_TAB = "overview-tab"  # RadioItems: "compare" | "filter" | "pareto"
 OV_COMPARE = "overview-compare"  # the Compare tab's body (filled by pages/_compare_callbacks.py)
-OV_REFINE = "overview-refine"  # Store: the URL string of the refinement (backend/refine_url.py)
+OV_REFINE = "overview-refine"  # Store: the URL string of the refinement (backend/viewstate/refine.py)
 OV_FILTERED = "overview-filtered"  # Store: ids passing filters and budgets, or None when none active
 OV_FILTER_PANE = "overview-filter-pane"
 OV_PARETO_PANE = "overview-pareto-pane"
@@ -83,7 +85,6 @@ OV_BUDGET_FIELD = "overview-budget-field"  # pattern: {"type", "index", "field":
 OV_BUDGET_REMOVE = "overview-budget-remove"  # pattern
 OV_PARETO = "overview-pareto"  # Store: {"a", "b", "max_a", "max_b", "show"}
 OV_PARETO_FIELD = "overview-pareto-field"  # pattern: {"type": ..., "field": "a"|"b"|"max"|"show"}
-OV_PARETO_READOUT = "overview-pareto-readout"
 OV_FRONT = "overview-front"  # Store: ids on the Pareto front (for the map), or []
 
 # Detail pages (Behaviors, Layers) share the sidebar; pattern ids carry {"page": ...}.
@@ -91,8 +92,8 @@ DETAIL_BASE = "detail-base"  # pattern: {"type", "page"}
 DETAIL_REMOVE = "detail-remove"  # pattern: {"type", "page", "model"}
 DETAIL_NAV = "detail-nav"  # pattern: page-local Location (refresh="callback-nav")
 
-# Layers page (pages/layers.py, pages/_layers_callbacks.py, assets/cc_layers.js).
-LY_STATE = "layers-state"  # Store: the view state written to the URL
+# Layers page (components/layers/layout.py, pages/_layers_callbacks.py, assets/cc_layers.js).
+LY_STATE = "layers-state"  # Store: LayersView.to_store() (backend.viewstate.layers), mirrored in the URL
 LY_EVENT = "layers-event"  # Store: row / sort / pager events from assets/cc_layers.js
 LY_READY = "layers-ready"  # Store: bumped when a load job finished
 LY_TENSOR = "layers-tensor"

@@ -25,3 +25,11 @@ def page_path(page: str) -> str:
 def page_href(page: str, query: str = "") -> str:
     """The href of a page with a query string from ``backend.viewstate`` ('?a=1' or '')."""
     return page_path(page) + query
+
+
+def page_of(pathname: str | None) -> str:
+    """Which page a location's pathname shows ('overview' for anything unknown)."""
+    for page in _FALLBACK:
+        if pathname and pathname.rstrip("/") == page_path(page).rstrip("/"):
+            return page
+    return "overview"

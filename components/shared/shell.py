@@ -5,18 +5,20 @@ from __future__ import annotations
 from dash import dcc, html
 
 from components.shared import ids
+from components.shared.nav import page_path
 
-PAGES = [("Overview", "/"), ("Behaviors", "/behaviors"), ("Layers", "/layers")]
+PAGES = [("Overview", "overview"), ("Behaviors", "behaviors"), ("Layers", "layers")]
+NAV_IDS = {page: f"nav-{page}" for _, page in PAGES}  # hrefs carry the compared models (pages/_shell.py)
 
 
 def topbar(experiment_name: str) -> html.Header:
     """A dark 48 px bar; links are plain dcc.Links so navigation never reloads the page."""
     return html.Header(
         [
-            dcc.Link("Compress & Compare", href="/", className="cc-brand"),
+            dcc.Link("Compress & Compare", href=page_path("overview"), className="cc-brand"),
             html.Span(experiment_name, className="cc-experiment", title="experiment"),
-            html.Nav([dcc.Link(label, href=href, className="cc-nav-link", id=f"nav-{label.lower()}")
-                      for label, href in PAGES], className="cc-nav"),
+            html.Nav([dcc.Link(label, href=page_path(page), className="cc-nav-link", id=NAV_IDS[page])
+                      for label, page in PAGES], className="cc-nav"),
         ],
         id=ids.TOPBAR,
         className="cc-topbar",

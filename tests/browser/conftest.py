@@ -15,13 +15,24 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REFERENCE_TREES, REPO
+from tests.conftest import REPO, reference_tree
 from tests.support.chromium import headless_chromium
 from tests.support.servers import gunicorn_app
 
 ARTIFACTS = REPO / "tests" / "browser" / "artifacts"
 # Cytoscape warns on every mount that a custom wheel sensitivity is set; it is harmless.
 ALLOWED_CONSOLE = ("You have set a custom wheel sensitivity",)
+BROWSER_TESTS = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test under tests/browser/ ``browser`` (``-m "not browser"`` skips Chromium).
+
+    The hook sees the whole session's items, so it marks only those in this folder.
+    """
+    for item in items:
+        if BROWSER_TESTS in item.path.parents:
+            item.add_marker(pytest.mark.browser)
 
 
 def _chrome_missing() -> str | None:
@@ -121,7 +132,7 @@ def click_at(drv, x: float, y: float, shift: bool = False) -> None:
 @pytest.fixture(scope="session")
 def imagenet_server(tmp_path_factory) -> Iterator[str]:
     """The ImageNet reference tree served by gunicorn."""
-    with gunicorn_app(REFERENCE_TREES / "imagenet.json", tmp_path_factory.mktemp("cache")) as url:
+    with gunicorn_app(reference_tree("imagenet.json"), tmp_path_factory.mktemp("cache")) as url:
         yield url
 
 

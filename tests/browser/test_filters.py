@@ -10,7 +10,7 @@ import pytest
 
 from backend.overview.pareto import pareto_front
 from tests.browser.conftest import CY, console_errors, pointer_gesture, screenshot, wait_for
-from tests.conftest import REFERENCE_TREES
+from tests.conftest import REFERENCE_TREES, reference_tree
 from tests.support.servers import gunicorn_app
 
 STUDY = REFERENCE_TREES / "imagenet-userstudy-part1.json"
@@ -18,7 +18,7 @@ STUDY = REFERENCE_TREES / "imagenet-userstudy-part1.json"
 
 @pytest.fixture(scope="module")
 def study_server(tmp_path_factory):
-    with gunicorn_app(STUDY, tmp_path_factory.mktemp("study-cache")) as url:
+    with gunicorn_app(reference_tree(STUDY.name), tmp_path_factory.mktemp("study-cache")) as url:
         yield url
 
 

@@ -7,15 +7,23 @@ import pytest
 from dash import html
 
 from backend.experiment.loader import load_experiment
+from backend.overview.collapse import compare_base
+from backend.viewstate.links import detail_query
+from backend.viewstate.overview import parse
+from components.overview.details import details, hover_details
 from components.overview.model_info import model_info_rows
 from components.overview.model_map import STYLESHEET, grid_to_pixels, map_elements, node_sizes
+from components.overview.page import overview_page, tab_options
 from components.overview.scatter import scatter_figure, selection_patch
-from tests.conftest import REFERENCE_TREES
+from components.overview.toolbar import compare_links
+from components.shared import ids
+from components.shared.nav import page_href
+from tests.conftest import reference_tree
 
 
 @pytest.fixture(scope="module")
 def imagenet():
-    return load_experiment(REFERENCE_TREES / "imagenet.json").forest
+    return load_experiment(reference_tree("imagenet.json")).forest
 
 
 def _texts(component) -> list[str]:
@@ -83,3 +91,51 @@ def test_model_info_rows_change_vs_parent(imagenet):
     assert any(t.startswith(" (") and t.endswith("%)") for t in texts)  # relative change shown
     root_texts = _texts(html.Div(model_info_rows(imagenet, "resnet50trained")))
     assert "Value" in root_texts and "train" in root_texts
+
+
+def _find(component, component_id):
+    """The component with this id in a layout tree, or None."""
+    if getattr(component, "id", None) == component_id:
+        return component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list) else [children] if children is not None else []:
+        found = _find(child, component_id)
+        if found is not None:
+            return found
+    return None
+
+
+def test_layout_draws_the_compare_buttons_for_a_bookmarked_selection(imagenet):
+    """A bookmarked /?sel=a,b can be compared at once: the layout computes the buttons too."""
+    a, root = "resnet50trained-magnitudepruning50_compressed", "resnet50trained"
+    view, notices = parse({"sel": f"{a},{root}"}, imagenet)
+    page = overview_page(imagenet, view, notices, [])
+    behaviors, layers = _find(page, ids.OV_BEHAVIORS), _find(page, ids.OV_LAYERS)
+    query = detail_query([a, root], compare_base(imagenet, [a, root]))
+    assert query == f"?models={root}%2C{a}&base={root}"  # the base (closest to a root) first
+    assert (behaviors.href, layers.href) == (page_href("behaviors", query), page_href("layers", query))
+    assert behaviors.className == layers.className == "cc-button cc-primary"
+    assert compare_links(imagenet, [a, root]) == (behaviors.href, layers.href, behaviors.className)
+
+
+def test_compare_buttons_are_disabled_outside_2_to_16(imagenet):
+    for selection in ([], ["resnet50trained"], imagenet.ids[:17], ["ghost", "resnet50trained"]):
+        behaviors, layers, cls = compare_links(imagenet, selection)
+        assert (behaviors, layers) == (page_href("behaviors"), page_href("layers")) and "cc-disabled" in cls
+    view, _ = parse({}, imagenet)
+    assert "cc-disabled" in _find(overview_page(imagenet, view, [], []), ids.OV_BEHAVIORS).className
+
+
+def test_page_stores_notices_and_cards(imagenet):
+    view, notices = parse({"sel": "resnet50trained,ghost", "tab": "filter", "budget": "Latency<=3"}, imagenet)
+    page = overview_page(imagenet, view, notices, ["resnet50trained"])
+    assert _find(page, ids.OV_SELECTION).data == ["resnet50trained"]
+    assert _find(page, ids.OV_BUDGETS).data == [{"metric": "Latency", "op": "<=", "value": 3.0}]
+    assert _find(page, ids.OV_FILTER_PANE).hidden is False and _find(page, ids.OV_PARETO_PANE).hidden is True
+    texts = _texts(_find(page, ids.OV_NOTICE))
+    assert texts[0] == "Unknown model ids in the URL were dropped: ghost" and "collapsed" in texts[1]
+    assert _texts(html.Div(details(imagenet, ["resnet50trained"])))[0] == "1 Model Selected: resnet50trained"
+    assert tab_options(imagenet, ["a", "b"])[1]["label"] == "Filter (2 of 52)"
+    assert hover_details(imagenet, "resnet50trained", None, on_edge=False)[1] is False
+    assert hover_details(imagenet, "resnet50trained", None, on_edge=True) == ([], True)
+    assert hover_details(imagenet, None, {"target": "ghost"}, on_edge=True) == ([], True)

@@ -12,6 +12,7 @@ from dash import dcc, html
 
 from backend.comparability import ComparisonTable, Variable
 from backend.experiment.loader import load_experiment
+from backend.overview.compare import compute
 from backend.present.scales import APPLE8
 from components.overview.compare_charts import bar_figure, bar_legend, tick_format
 from components.overview.compare_tab import (
@@ -23,9 +24,8 @@ from components.overview.compare_tab import (
     compare_body,
     comparison_csv,
     comparison_table,
-    compute,
 )
-from tests.conftest import REFERENCE_TREES
+from tests.conftest import reference_tree
 
 ROOT = "resnet50trained"
 MP = [f"resnet50trained-magnitudepruning{a}_compressed" for a in (75, 50, 90)]
@@ -37,7 +37,7 @@ CASE = [ROOT, "resnet50trained-gradientpruning50_compressed", "resnet50trained-g
 
 @pytest.fixture(scope="module")
 def forest():
-    return load_experiment(REFERENCE_TREES / "imagenet-userstudy-part1.json").forest
+    return load_experiment(reference_tree("imagenet-userstudy-part1.json")).forest
 
 
 def _walk(component):

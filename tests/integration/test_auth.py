@@ -14,9 +14,6 @@ from pathlib import Path
 import pytest
 from werkzeug.security import generate_password_hash
 
-from tests.conftest import REFERENCE_TREES
-
-CONFIG = REFERENCE_TREES / "imagenet.json"
 ROUTING = {"output": ".._pages_content.children..._pages_store.data..",
            "outputs": [{"id": "_pages_content", "property": "children"},
                        {"id": "_pages_store", "property": "data"}],
@@ -30,10 +27,16 @@ def _basic(user: str, password: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def clean_env(monkeypatch):
+def config(generated_experiment: Path) -> Path:
+    """Any experiment will do: these tests are about who gets in."""
+    return generated_experiment
+
+
+@pytest.fixture
+def clean_env(monkeypatch, config):
     monkeypatch.delenv("CC_AUTH_USERS_FILE", raising=False)
     monkeypatch.delenv("CC_AUTH_PROXY_HEADER", raising=False)
-    monkeypatch.setenv("CC_CONFIG", str(CONFIG))
+    monkeypatch.setenv("CC_CONFIG", str(config))
     return monkeypatch
 
 
@@ -70,15 +73,15 @@ def test_basic_auth_refuses_without_credentials_and_accepts_with(clean_env, user
     for _ in range(2):  # the hashed password, then its remembered verification
         assert client.get("/_dash-layout", headers=_basic("bob", "hashed-Pa55word")).status_code == 200
     r = client.post("/_dash-update-component", json=ROUTING, headers=_basic("alice", "clear-Pa55word"))
-    assert r.status_code == 200 and "resnet50trained" in r.get_data(as_text=True)
+    assert r.status_code == 200 and '"root0"' in r.get_data(as_text=True)  # a model id of the experiment
     assert "Pa55word" not in capsys.readouterr().err
 
 
-def test_proxy_header_mode_refuses_requests_without_the_header(clean_env, tmp_path, capsys):
+def test_proxy_header_mode_refuses_requests_without_the_header(clean_env, config, tmp_path, capsys):
     from app import create_app
 
     clean_env.setenv("CC_AUTH_PROXY_HEADER", "X-Forwarded-User")
-    client = create_app(CONFIG, tmp_path / "cache").server.test_client()
+    client = create_app(config, tmp_path / "cache").server.test_client()
     assert "auth: trusting the reverse proxy's X-Forwarded-User header" in capsys.readouterr().err
     assert client.get("/").status_code == 403
     assert client.get("/", headers={"X-Forwarded-User": "  "}).status_code == 403
@@ -89,10 +92,10 @@ def test_proxy_header_mode_refuses_requests_without_the_header(clean_env, tmp_pa
     assert r.status_code == 200 and json.loads(r.get_data())["response"]
 
 
-def test_no_auth_variables_means_open(clean_env, tmp_path):
+def test_no_auth_variables_means_open(clean_env, config, tmp_path):
     from app import create_app
 
-    assert create_app(CONFIG, tmp_path / "cache").server.test_client().get("/").status_code == 200
+    assert create_app(config, tmp_path / "cache").server.test_client().get("/").status_code == 200
 
 
 @pytest.mark.parametrize("content, expected", [

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import REFERENCE_TREES, REPO
+from tests.conftest import REPO, reference_tree
 
 
 def run_cli(*args: str, env_cache: Path | None = None) -> subprocess.CompletedProcess:
@@ -19,7 +19,7 @@ def run_cli(*args: str, env_cache: Path | None = None) -> subprocess.CompletedPr
 
 
 def test_check_reference_json_directly():
-    out = run_cli("--check", "--config", str(REFERENCE_TREES / "imagenet.json"))
+    out = run_cli("--check", "--config", str(reference_tree("imagenet.json")))
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().endswith("52 models, 2 roots, 5 operations, 6 metrics")
     assert len(out.stdout.strip().splitlines()) == 1

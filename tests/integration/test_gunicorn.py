@@ -7,7 +7,6 @@ import json
 import urllib.request
 from pathlib import Path
 
-from tests.conftest import REFERENCE_TREES
 from tests.support.servers import gunicorn_app
 
 
@@ -17,8 +16,9 @@ def _get(url: str, gzip_ok: bool = False) -> tuple[int, dict, bytes]:
         return r.status, dict(r.headers), r.read()
 
 
-def test_gunicorn_serves_reference_tree(tmp_path: Path):
-    with gunicorn_app(REFERENCE_TREES / "imagenet.json", tmp_path, workers=2) as url:
+def test_gunicorn_serves_an_experiment(tmp_path: Path, generated_experiment: Path):
+    name = generated_experiment.stem  # a JSON models file is named after the file
+    with gunicorn_app(generated_experiment, tmp_path, workers=2) as url:
         status, _, body = _get(url + "/")
         assert status == 200 and b"_dash-config" in body
         status, headers, body = _get(url + "/_dash-layout", gzip_ok=True)
@@ -26,11 +26,12 @@ def test_gunicorn_serves_reference_tree(tmp_path: Path):
         assert headers.get("Content-Encoding") == "gzip"  # served with compression
         layout = json.loads(gzip.decompress(body))
         text = json.dumps(layout)
-        assert "imagenet" in text and "_pages_content" in text
+        assert name in text and "_pages_content" in text
 
 
-def test_gunicorn_overview_layout_holds_every_model(tmp_path: Path):
-    with gunicorn_app(REFERENCE_TREES / "imagenet.json", tmp_path) as url:
+def test_gunicorn_overview_layout_holds_every_model(tmp_path: Path, generated_experiment: Path):
+    every = [m["id"] for m in json.loads(generated_experiment.read_text())["models"]]
+    with gunicorn_app(generated_experiment, tmp_path) as url:
         body = json.dumps({"output": ".._pages_content.children..._pages_store.data..",
                            "outputs": [{"id": "_pages_content", "property": "children"},
                                        {"id": "_pages_store", "property": "data"}], "inputs": [
@@ -42,6 +43,5 @@ def test_gunicorn_overview_layout_holds_every_model(tmp_path: Path):
         with urllib.request.urlopen(req, timeout=30) as r:
             payload = r.read().decode()
         assert r.status == 200
-        for mid in ("resnet50trained", "mobilenetv2trained",
-                    "resnet50trained-magnitudepruning50_compressed_quantizeint8"):
+        for mid in every:
             assert f'"id": "{mid}"' in payload or f'"id":"{mid}"' in payload

@@ -23,7 +23,7 @@ from tests.conftest import REPO
 from tests.support.bad_experiment import write_experiment
 from tests.support.renderer import Renderer, run_job_inline
 
-PACKAGES = ("backend", "components", "pages")
+PACKAGES = ("backend", "components", "pages", "server")
 # Process-level caches of results that are the same for every user (keys are what determines
 # them, values immutable), so any worker may answer any user from them.
 ALLOWED = {
@@ -31,13 +31,17 @@ ALLOWED = {
                                     "(shared data: every user sees the same file)",
     "server.context._engine()": "one Engine per (experiment, process): a handle on the shared, "
                                     "on-disk result cache",
-    "pages._overview_callbacks._layout()": "memo of the map layout, a pure function of the immutable "
+    "backend.overview.drawing._layout()": "memo of the map layout, a pure function of the immutable "
                                            "forest and the view's arrangement",
-    "components.overview.compare_tab._records()": "memo of the forest's records, built once per immutable forest",
+    "backend.overview.compare._records()": "memo of the forest's records, built once per immutable forest",
     "backend.present.formatting._parse()": "memo of parsed d3-format strings (pure)",
     "backend.behaviors.store._lru": "per-process LRU of immutable derived arrays, keyed by the cache key "
                                    "that determines them (the same answer for every user)",
     "backend.demo.data._digits()": "the demo's fixed dataset, loaded once",
+    "backend.layers.service._STATS_CACHE": "per-process LRU of per-pair layer statistics, keyed by the "
+                                           "cache keys of both models' tensors (the same for every user)",
+    "backend.layers.service._SUMMARY_CACHE": "per-process LRU of layer summaries, keyed by the compared "
+                                             "models, base and tensor type (shared data, no user state)",
     "backend.behaviors.vectors._threads_state": "reference count around torch's process-wide thread setting "
                                         "(restored by the last reduction); holds no user data",
 }
@@ -161,7 +165,7 @@ def test_audit_catches_a_callback_that_remembers_a_user(served, monkeypatch):
     """The audit is not blind: the URL writer made to remember each user's selection in a module
     list (what a careless callback would do) fails it."""
     import backend.viewstate.codec
-    import pages._overview_callbacks as overview_callbacks
+    import backend.viewstate.overview as overview_callbacks  # where the URL writer builds its query
 
     monkeypatch.setattr(backend.viewstate.codec, "_recent_selections", [], raising=False)
     real = overview_callbacks.build_query

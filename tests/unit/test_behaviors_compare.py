@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import backend.behaviors.vectors as bh
-from backend.behaviors import CORRECTNESS, build_behavior_data, comparison_vectors
+from backend.behaviors import CORRECTNESS, build_behavior_data, comparison_vectors, kl_divergence
 from backend.inference.protocol import COMPARISON_KINDS, ComparisonSpec
 from tests.support.behaviors_data import MODELS, make_data, probs, reference
 
@@ -63,6 +63,14 @@ def test_kl_between_near_identical_models_keeps_precision():
     ref_d, _ = reference("kl_divergence", [b, m])
     assert ref_d[1].max() < 1e-6  # tiny divergences: float32 arithmetic would be 1e-2 off here
     np.testing.assert_allclose(diff, ref_d, rtol=1e-6, atol=1e-15)
+
+
+
+def test_plain_kl_divergence_matches_the_chunked_reduction():
+    b, m = probs(np.random.default_rng(6), 50, 7, 2)
+    np.testing.assert_allclose(kl_divergence(b, m), comparison_vectors("kl_divergence", [b, m])[0][1],
+                               rtol=1e-9, atol=1e-13)
+    assert np.all(kl_divergence(b, b) == 0.0)
 
 
 def test_block_boundaries_do_not_change_results(monkeypatch):

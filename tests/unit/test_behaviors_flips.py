@@ -12,7 +12,6 @@ from backend.behaviors import (
     flip_attribution,
     flip_matrix,
     mcnemar_p,
-    model_summary,
     operation_label,
     significance,
 )
@@ -62,7 +61,7 @@ def test_flip_attribution_on_a_three_step_path():
 
 def test_operation_label():
     assert operation_label(Operation("prune", {"amount": 0.9})) == "prune (amount=0.9)"
-    assert operation_label(Operation("train", {})) == "train" and operation_label(None) == "(none)"
+    assert operation_label(Operation("train", {})) == "train" and operation_label(None) == "(root)"
 
 
 def test_accuracy_ci_contains_true_delta():
@@ -109,8 +108,3 @@ def test_significance_per_model():
         assert s["lo"] <= s["hi"] and 0 <= s["p"] <= 1
         assert s["significant"] == ((s["lo"] > 0 or s["hi"] < 0) and s["p"] < 0.05)
 
-
-def test_model_summary_still_works():
-    _, outs, labels = make_data()
-    rows = model_summary(labels, dict(zip(MODELS, outs, strict=True)), "base")
-    assert rows[0]["flips"] == 0 and rows[0]["agreement"] == 1.0 and rows[0]["kl"] == pytest.approx(0, abs=1e-9)

@@ -1,4 +1,4 @@
-"""Filters, budgets and Pareto fronts checked against brute force."""
+"""Filters, budgets and Pareto fronts checked against brute force (the URL form: test_viewstate_overview)."""
 
 from __future__ import annotations
 
@@ -10,23 +10,30 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backend.experiment.loader import load_experiment
-from backend.overview.filters import Budget, RangeFilter, parse_budgets, parse_filters, passing_ids
-from backend.overview.pareto import budget_steps, directions, pareto_front, relaxation
-from tests.conftest import REFERENCE_TREES
+from backend.overview.filters import (
+    Budget,
+    RangeFilter,
+    constraints,
+    mask_of,
+    passing_ids,
+    passing_mask,
+    within_domain,
+)
+from backend.overview.pareto import (
+    Objectives,
+    budget_steps,
+    directions,
+    front_ids,
+    pareto_front,
+    relaxation,
+    relaxations,
+)
+from tests.conftest import reference_tree
 
 
 @pytest.fixture(scope="module")
 def study():
-    return load_experiment(REFERENCE_TREES / "imagenet-userstudy-part1.json").forest
-
-
-def test_filter_url_round_trip_and_notices():
-    f = RangeFilter("Top-1 Accuracy: val;x", 0.5, math.inf)
-    inverted = RangeFilter(f.metric, 2, 1).encode()
-    parsed, problems = parse_filters(f.encode() + ";Nope:0:1;bad;" + inverted, {"Top-1 Accuracy: val;x"})
-    assert parsed == [f]
-    assert problems == ["filter on unknown metric 'Nope'", "filter 'bad' is not metric:low:high",
-                        "filter 'Top-1 Accuracy: val;x': low bound must not exceed the high bound"]
+    return load_experiment(reference_tree("imagenet-userstudy-part1.json")).forest
 
 
 def test_filters_inclusive_and_missing_fails(tmp_path):
@@ -39,13 +46,9 @@ def test_filters_inclusive_and_missing_fails(tmp_path):
     assert passing_ids(forest, [RangeFilter("b", -math.inf, math.inf)]) == ["x", "z"]  # y lacks b
 
 
-def test_budget_parsing():
-    budgets, problems = parse_budgets("Model Size<=8e6;Latency ≤ 20;Top-1 Accuracy>=0.7;junk;X<=1",
-                                      {"Model Size", "Latency", "Top-1 Accuracy"})
-    assert budgets == [Budget("Model Size", "<=", 8e6), Budget("Latency", "<=", 20.0),
-                       Budget("Top-1 Accuracy", ">=", 0.7)]
-    assert problems == ["budget 'junk' is not like 'Model Size<=8e6'", "budget on unknown metric 'X'"]
-    assert budgets[0].as_filter() == RangeFilter("Model Size", -math.inf, 8e6)
+def test_budget_as_filter():
+    assert Budget("Model Size", "<=", 8e6).as_filter() == RangeFilter("Model Size", -math.inf, 8e6)
+    assert Budget("Top-1 Accuracy", ">=", 0.7).as_filter() == RangeFilter("Top-1 Accuracy", 0.7, math.inf)
 
 
 def _brute_front(a, b, max_a, max_b):
@@ -90,17 +93,36 @@ def test_relaxation_readout(study):
         assert r["value"] == max(m.metrics["Top-1 Accuracy"] for m in inside)
 
 
-def test_pareto_url_round_trip(study):
-    from backend.overview.pareto import encode_pareto, parse_pareto
+def test_front_ids_among_the_passing_models(study):
+    size, acc = study.column("Model Size"), study.column("Top-1 Accuracy")
+    objectives = Objectives("Model Size", "Top-1 Accuracy", False, True)
+    expected = [study.ids[i] for i in pareto_front(size, acc, False, True)]
+    assert front_ids(study, objectives, None) == expected
+    assert front_ids(study, None, None) == []  # the front is hidden
+    passing = [i for i in study.ids if i not in expected[:1]]
+    kept = front_ids(study, objectives, passing)
+    assert expected[0] not in kept and set(expected[1:]) <= set(kept)
+    assert front_ids(study, objectives, []) == []
 
-    enc = {"x": "Latency", "y": "Top-1 Accuracy"}
-    default = parse_pareto(None, study, enc)
-    assert default == {"a": "Latency", "b": "Top-1 Accuracy", "max_a": False, "max_b": True, "show": False}
-    assert encode_pareto(default) is None
-    shown = {**default, "show": True, "max_a": True}
-    text = encode_pareto(shown)
-    assert text == "Latency:max,Top-1 Accuracy:max"
-    assert parse_pareto(text, study, enc) == shown
-    assert parse_pareto("Latency", study, enc) is None and parse_pareto("Nope,Latency", study, enc) is None
-    assert parse_pareto("Model Size,Top-1 Accuracy", study, enc) == {
-        "a": "Model Size", "b": "Top-1 Accuracy", "max_a": False, "max_b": True, "show": True}
+
+def test_relaxations_use_the_other_objective_and_only_the_brushes(study):
+    budget = Budget("Model Size", "<=", 3e7)
+    brush = RangeFilter("Top-1 Accuracy", 0, 0.75)
+    (got, objective, rows), = relaxations(study, "Model Size", "Top-1 Accuracy", [budget], [brush])
+    assert got == budget and objective == "Top-1 Accuracy"
+    assert rows == relaxation(study, "Top-1 Accuracy", budget, allowed=passing_mask(study, [brush]))
+    on_b = Budget("Top-1 Accuracy", ">=", 0.7)
+    assert relaxations(study, "Latency", "Top-1 Accuracy", [on_b])[0][1] == "Latency"
+    assert relaxations(study, None, "Top-1 Accuracy", [on_b]) == []
+
+
+def test_constraints_masks_and_domain(study):
+    both = constraints([RangeFilter("Latency", 0, 5)], [Budget("Model Size", "<=", 3e7)])
+    assert both == [RangeFilter("Latency", 0, 5), RangeFilter("Model Size", -math.inf, 3e7)]
+    ids = passing_ids(study, both)
+    assert mask_of(study, ids).tolist() == passing_mask(study, both).tolist()
+    assert mask_of(study, None) is None
+    size = study.column("Model Size")
+    assert study.metric("Model Size").min == 0 and study.metric("Model Size").max is None
+    assert within_domain(study, "Model Size", -math.inf, math.inf) == (0, size.max())  # spec min, data max
+    assert within_domain(study, "Model Size", 1e7, 2e7) == (1e7, 2e7)

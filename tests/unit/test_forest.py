@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from backend.experiment.loader import load_experiment
-from tests.conftest import REFERENCE_FILES, REFERENCE_TREES
+from tests.conftest import REFERENCE_FILES, reference_tree
 
 EXPECTED = {  # file: (models, roots, operations, metrics)
     "celeba.json": (8, 1, 2, 6),
@@ -21,7 +21,7 @@ EXPECTED = {  # file: (models, roots, operations, metrics)
 
 @pytest.mark.parametrize("name", REFERENCE_FILES)
 def test_reference_tree_loads(name: str):
-    exp = load_experiment(REFERENCE_TREES / name)
+    exp = load_experiment(reference_tree(name))
     f = exp.forest
     assert (len(f), len(f.roots), len(f.operations), len(f.metrics)) == EXPECTED[name]
     assert exp.summary().endswith(
@@ -31,25 +31,25 @@ def test_reference_tree_loads(name: str):
 
 
 def test_parameter_list_quirk_becomes_specs():
-    f = load_experiment(REFERENCE_TREES / "celeba.json").forest
+    f = load_experiment(reference_tree("celeba.json")).forest
     assert set(f.operations["iterative magnitude prune"].parameters) == {"epochs", "sparsity", "frequency"}
 
 
 def test_t5_undeclared_retrain_is_declared_with_warning():
-    f = load_experiment(REFERENCE_TREES / "t5-squad.json").forest
+    f = load_experiment(reference_tree("t5-squad.json")).forest
     assert "Retrain" in f.operations
     assert any("operation 'Retrain' is used" in w for w in f.warnings)
 
 
 def test_t5_null_metrics_are_missing_not_zero():
-    f = load_experiment(REFERENCE_TREES / "t5-squad.json").forest
+    f = load_experiment(reference_tree("t5-squad.json")).forest
     missing = [m for m in f if len(m.metrics) < len(f.metrics)]
     assert missing, "t5-squad has null metric values"
     assert all(isinstance(v, float) for m in f for v in m.metrics.values())
 
 
 def test_cifar_parameter_names_differ_from_spec_but_load():
-    f = load_experiment(REFERENCE_TREES / "cifar10.json").forest
+    f = load_experiment(reference_tree("cifar10.json")).forest
     used = {k for m in f if m.operation and m.operation.name == "Prune" for k in m.operation.parameters}
     assert used == {"amount", "method"}
     assert set(f.operations["Prune"].parameters) == {"method", "sparsity"}
@@ -65,7 +65,7 @@ def test_top_level_min_max_and_range_object(tmp_path: Path):
 
 @pytest.fixture(scope="module")
 def imagenet():
-    return load_experiment(REFERENCE_TREES / "imagenet.json").forest
+    return load_experiment(reference_tree("imagenet.json")).forest
 
 
 def test_ancestry_queries(imagenet):

@@ -56,10 +56,10 @@ def test_pair_stats_per_tensor_and_shape_changes():
     assert extra[F["n"]] == 3 and extra[F["n_base"]] == 0 and s.shapes[-1] == [[3], None]
 
 
-def test_view_sums_parents_and_keeps_histograms():
+def test_summary_sums_parents_and_keeps_histograms():
     model, base = model_dicts()
     base_self = layers.self_stats(base)
-    view = layers.LayerView("parameters", "b", ["b", "m"], {"b": base_self,
+    view = layers.LayerSummary("parameters", "b", ["b", "m"], {"b": base_self,
                                                          "m": layers.pair_stats(model, base, base_self)})
     t = view.tree
     enc = t.index["enc"]
@@ -119,12 +119,12 @@ def engine(tmp_path: Path) -> Engine:
 def test_compute_caches_pairs_and_rebase_reuses_them(engine: Engine, tensor: str):
     models = ["base", "child", "other"]
     assert not layers.ready(engine, models, "base", tensor)
-    assert layers.load_view(engine, models, "base", tensor) is None
+    assert layers.load_summary(engine, models, "base", tensor) is None
     seen = []
     layers.compute(engine, models, "base", tensor, lambda d, t, m: seen.append((d, t)))
     assert seen[-1] == (3, 3) and all(0 <= d <= t for d, t in seen)
     assert layers.ready(engine, models, "base", tensor)
-    view = layers.load_view(engine, models, "base", tensor)
+    view = layers.load_summary(engine, models, "base", tensor)
     name = "0.weight" if tensor == "weights" else "0"
     node = view.tree.index[name]
     if tensor == "weights":

@@ -1,4 +1,4 @@
-"""The streaming kernel against plain numpy float64: sums, zero masks, stacked histograms, grids."""
+"""The streaming kernel against plain numpy float64: sums, zero masks, stacked histograms."""
 
 from __future__ import annotations
 
@@ -13,16 +13,10 @@ from backend.layers.tensor_stats import (
     NOT_COMPARABLE,
     F,
     FileTensor,
-    Grid,
-    common_grid,
-    grid_for_range,
     iter_chunks,
-    nice_step,
-    rebin,
-    step_lcm,
-    step_ratio,
     tensor_stats,
 )
+from backend.present.bins import grid_for_range
 
 CHANGE_EDGES_NP = [0, 0.2, 0.4, 0.6, 0.8, 1.0, 1e12]
 
@@ -159,38 +153,6 @@ def test_integer_and_half_tensors_are_converted():
     model = np.zeros(10, dtype=np.float16)
     r = tensor_stats(model, base, grid_for_range(-5, 5, 10))
     assert r.fields[F["zero_model_only"]] == 9 and r.fields[F["diff_abs_sum"]] == 25
-
-
-@pytest.mark.parametrize(("raw", "step"), [(0.013, (2, -2)), (1.0, (1, 0)), (3.0, (5, 0)), (7.0, (1, 1)),
-                                           (0.0021, (5, -3))])
-def test_nice_step(raw, step):
-    assert nice_step(raw) == step
-
-
-def test_step_arithmetic():
-    assert step_ratio((2, -2), (1, -1)) == 5 and step_ratio((5, -1), (2, 0)) == 4
-    assert step_ratio((2, 0), (5, 0)) is None and step_ratio((5, 0), (2, 0)) is None
-    assert step_lcm((2, 0), (5, 0)) == (1, 1) and step_lcm((5, -1), (2, 0)) == (2, 0)
-    assert step_lcm((1, -3), (5, -2)) == (5, -2)
-
-
-def test_grid_for_range_covers_the_maximum():
-    g = grid_for_range(0.0, 1.0, 20)  # the reference's arange drops the top edge here (spec §5.5)
-    assert g.edges()[-1] > 1.0 and g.edges()[0] <= 0.0 and 20 <= g.n <= 22
-    constant = grid_for_range(1.0, 1.0, 30)
-    assert constant.n == 1 and constant.edges()[0] <= 1.0 < constant.edges()[1]
-
-
-def test_rebin_and_common_grid_conserve_counts():
-    a = Grid(2, -2, -7, 10)  # [-0.14, 0.06)
-    b = Grid(5, -2, 3, 4)  # [0.15, 0.35)
-    g = common_grid([a, b])
-    assert g.key == (1, -1) and g.edges()[0] <= -0.14 and g.edges()[-1] >= 0.35
-    counts = np.arange(10 * 7).reshape(10, 7)
-    moved = rebin(counts, a, g)
-    assert moved.sum() == counts.sum() and np.array_equal(moved.sum(axis=0), counts.sum(axis=0))
-    coarse = common_grid([a, b], max_bins=2)
-    assert coarse.n <= 2 and step_ratio(g.key, coarse.key)
 
 
 def test_grid_coarsens_for_far_outliers():

@@ -8,13 +8,13 @@ import pytest
 
 from backend.experiment.loader import load_experiment
 from backend.overview.collapse import auto_collapse, compare_base, edge_deltas, reveal, search, visible
-from tests.conftest import REFERENCE_TREES
+from tests.conftest import reference_tree
 from tests.support.forests import synthetic_models_doc
 
 
 @pytest.fixture(scope="module")
 def imagenet():
-    return load_experiment(REFERENCE_TREES / "imagenet.json").forest
+    return load_experiment(reference_tree("imagenet.json")).forest
 
 
 @pytest.fixture(scope="module")

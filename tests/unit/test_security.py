@@ -93,8 +93,8 @@ def test_checkpoint_zip_with_code_in_a_renamed_member_is_refused(tmp_path: Path)
     assert not marker.exists()
 
 
-SOURCES = sorted(p for folder in ("backend", "components", "pages") for p in (REPO / folder).rglob("*.py")) + [
-    p for p in (REPO / "app.py", REPO / "deploy.py", REPO / "worker.py") if p.is_file()]
+SOURCES = sorted(p for folder in ("backend", "components", "pages", "server") for p in (REPO / folder).rglob("*.py")) + [
+    p for p in (REPO / "app.py", REPO / "worker.py") if p.is_file()]
 
 
 def test_every_load_in_the_app_is_weights_only():

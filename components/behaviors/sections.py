@@ -1,0 +1,74 @@
+"""What the Behaviors callbacks draw from one query result: the summary and the grid, the
+histograms, flip matrix and attribution, and one page of grid rows (pure builders)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from dash import html
+
+from backend.behaviors import ComparisonResult, QueryResult
+from backend.viewstate.behaviors import BehaviorView, rows_key
+from backend.viewstate.links import detail_query
+from components.behaviors.extras import attribution_table, flip_figure
+from components.behaviors.grid import grid, page_rows, value_format
+from components.behaviors.header import histogram_strip, summary_row
+from components.shared import ids
+from components.shared.nav import page_href
+
+
+def not_ready(message: str | None = None) -> html.Div:
+    """The empty state: predictions are not loaded (or the one line of why they cannot be)."""
+    return html.Div([
+        html.H3("No predictions yet"),
+        html.P(message or "Predictions for the selected comparison have not been loaded. Click "
+               "“Load predictions” above to compute them (they are cached for everyone afterwards).",
+               className="cc-hint"),
+    ], className="bh-empty")
+
+
+def _format(comp: ComparisonResult, result: QueryResult) -> str:
+    return value_format(comp.options, result.mode == "relative", comp.has_value)
+
+
+def rows_section(view: BehaviorView, comp: ComparisonResult, result: QueryResult, significance: dict,
+                 sort: tuple[str, str] | None) -> tuple[html.Div, object]:
+    """The Dataset summary row and a fresh grid (its id carries the rows key, so it remounts)."""
+    summary = summary_row(view.models, view.base, result.mode, result.summary, result.n_instances,
+                          view.filtered, view.comparison, _format(comp, result), comp.has_value,
+                          significance, comp.options.get("format") or ".3~g")
+    table = grid({"type": ids.BH_GRID, "key": rows_key(view)}, view.models, view.base, view.level,
+                 result.mode, sort)
+    return summary, table
+
+
+def head_section(view: BehaviorView, comp: ComparisonResult, result: QueryResult, flips: np.ndarray,
+                 attributions: list[tuple[str, list[dict]]] | None) -> tuple[html.Div, dict, object]:
+    """Histograms (class-filtered, never brushed), the flip matrix and the attribution tables."""
+    rel = result.mode == "relative"
+    xlabel = f"Change in {view.comparison}" if rel and comp.has_value else view.comparison
+    strip = histogram_strip(ids.BH_HIST, view.models, view.base, result.mode, result.histograms,
+                            result.domain, result.diverging, xlabel, view.brush_map())
+    figure = flip_figure(list(view.models), flips, view.pair)
+    if attributions is None:
+        attr = html.P("Load predictions to compute the models on the paths from the roots.",
+                      className="cc-hint")
+    else:
+        attr = [attribution_table(m, rows) for m, rows in attributions]
+    return strip, figure, attr
+
+
+def layers_link(models: Sequence[str], base: str | None, instance: str) -> str:
+    """The Layers page on one instance's activations, comparing the same models and base."""
+    return page_href("layers", detail_query(models, base, tensor="activations", instance=instance))
+
+
+def grid_rows(view: BehaviorView, comp: ComparisonResult, result: QueryResult,
+              render: Callable[[int], dict]) -> list[dict]:
+    """One page of grid rows; at the instance level each has its picture and its Layers link."""
+    instances = view.level == "instance"
+    return page_rows(result.rows, view.level, view.models, view.base, result.mode, result.domain,
+                     result.diverging, _format(comp, result), view.comparison, comp.has_value,
+                     render=render if instances else None, value_fmt=comp.options.get("format") or ".3~g",
+                     link=(lambda i: layers_link(view.models, view.base, i)) if instances else None)

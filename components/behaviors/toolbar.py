@@ -1,0 +1,77 @@
+"""The Behaviors toolbar (level, class, comparison, mode, errors, clear, export) and the chips
+that say which filters are on (pure builders)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dash import dcc, html
+
+from backend.viewstate.behaviors import BehaviorView
+from components.behaviors.events import ANY
+from components.shared import ids
+
+HIDDEN = {"display": "none"}
+
+
+def level_label(view: BehaviorView) -> str:
+    """The level button says where it goes."""
+    return "Show All Instances" if view.level == "class" else "‹ Classes"
+
+
+def class_box_style(view: BehaviorView) -> dict:
+    """The class filter only applies to instances."""
+    return HIDDEN if view.level == "class" else {}
+
+
+def toolbar_state(view: BehaviorView) -> tuple[str, dict, int, int]:
+    """The controls the view sets back: level label, class box style, class and errors values."""
+    return (level_label(view), class_box_style(view),
+            view.class_filter if view.class_filter is not None else ANY,
+            view.wrong if view.wrong is not None else ANY)
+
+
+def _control(label: str, control, **kwargs) -> html.Div:
+    return html.Div([html.Span(label, className="cc-control-label"), control], className="cc-control",
+                    **kwargs)
+
+
+def toolbar(view: BehaviorView, comparisons: Sequence[str], class_names: Sequence[str]) -> html.Div:
+    """Hidden until predictions are loaded (the rows callback shows it)."""
+    n = len(view.models)
+    wrong_options = [{"label": "Any", "value": ANY}] + [
+        {"label": f"exactly {k} of {n} wrong", "value": k} for k in range(n + 1)]
+    class_options = [{"label": "All", "value": ANY}] + [
+        {"label": c, "value": i} for i, c in enumerate(class_names)]
+    _, box_style, class_value, wrong_value = toolbar_state(view)
+    return html.Div([
+        html.Button(level_label(view), id=ids.BH_LEVEL, n_clicks=0, className="cc-button"),
+        _control("Filter to class:", dcc.Dropdown(id=ids.BH_CLASS, options=class_options, value=class_value,
+                                                  clearable=False, className="cc-dropdown"),
+                 id=f"{ids.BH_CLASS}-box", style=box_style),
+        _control("Comparison metric:", dcc.Dropdown(id=ids.BH_COMPARISON, options=list(comparisons),
+                                                    value=view.comparison, clearable=False,
+                                                    className="cc-dropdown")),
+        dcc.RadioItems(id=ids.BH_MODE, options=[{"label": "Absolute", "value": "absolute"},
+                                                {"label": "Relative", "value": "relative"}],
+                       value=view.mode, inline=True, className="cc-toggle"),
+        _control("Errors:", dcc.Dropdown(id=ids.BH_WRONG, options=wrong_options, value=wrong_value,
+                                         clearable=False, className="cc-dropdown")),
+        html.Button("Clear filters", id=ids.BH_CLEAR, n_clicks=0, className="cc-button"),
+        html.Button("Export CSV", id=ids.BH_EXPORT, n_clicks=0, className="cc-button"),
+        dcc.Download(id=ids.BH_DOWNLOAD),
+    ], className="cc-toolbar bh-toolbar", id=ids.BH_TOOLBAR, style=HIDDEN)
+
+
+def filter_chips(view: BehaviorView, class_names: Sequence[str]) -> list[html.Span]:
+    """One chip per filter that narrows the rows."""
+    chips = []
+    if view.level == "instance" and view.class_filter is not None:
+        chips.append(f"class {class_names[view.class_filter]}")
+    for m, lo, hi in view.brushes:
+        chips.append(f"{m}: {lo:.3g} … {hi:.3g}")
+    if view.wrong is not None:
+        chips.append(f"exactly {view.wrong} of {len(view.models)} models wrong")
+    if view.pair:
+        chips.append(f"{view.pair[0]} and {view.pair[1]} disagree")
+    return [html.Span(c, className="bh-chip") for c in chips]

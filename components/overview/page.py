@@ -1,0 +1,141 @@
+"""The Overview's layout for one view: stores, toolbar, notices, the map pane and the side cards."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dash import dcc, html
+
+from backend.experiment.forest import ExperimentForest
+from backend.viewstate.overview import OverviewView
+from components.overview.details import details
+from components.overview.legend import color_legend
+from components.overview.model_map import map_drawing, model_map
+from components.overview.toolbar import metric_dropdown, toolbar
+from components.shared import ids
+
+EXPANSIONS = [
+    ("parents", "+ Parents"),
+    ("children", "+ Children"),
+    ("ancestors", "+ Ancestors"),
+    ("descendants", "+ Descendants"),
+]
+
+
+def tab_options(forest: ExperimentForest, passing: Sequence[str] | None = None) -> list[dict]:
+    """The three tabs; the Filter tab's label counts the passing models while a filter is on."""
+    label = "Filter" if passing is None else f"Filter ({len(passing)} of {len(forest)})"
+    return [
+        {"label": "Compare", "value": "compare"},
+        {"label": label, "value": "filter"},
+        {"label": "Pareto & budgets", "value": "pareto"},
+    ]
+
+
+def notices(forest: ExperimentForest, lines: Sequence[str], collapsed: Sequence[str]) -> list:
+    """The URL's notices as warnings, and a hint when the map starts collapsed."""
+    out: list = [html.Div(line, className="cc-warn") for line in lines]
+    if collapsed:
+        out.append(
+            html.Div(
+                f"{len(forest):,} models: deeper levels are collapsed so the map stays "
+                "fluid; expand with the buttons or search for a model.",
+                className="cc-hint",
+            )
+        )
+    return out
+
+
+def stores(forest: ExperimentForest, view: OverviewView, collapsed: Sequence[str]) -> list[dcc.Store]:
+    """The page's client-side state, initialised from the view."""
+    return [
+        dcc.Store(id=ids.OV_SELECTION, data=list(view.selection)),
+        dcc.Store(id=ids.OV_HOVER, data=None),
+        dcc.Store(id=ids.OV_COLLAPSED, data=list(collapsed)),
+        dcc.Store(id=ids.OV_SYNC),
+        dcc.Store(id=ids.OV_REFINE, data=view.refine),
+        dcc.Store(id=ids.OV_FILTERED, data=None),
+        dcc.Store(id=ids.OV_FILTER_ROWS, data=view.filter_rows(forest)),
+        dcc.Store(id=ids.OV_BUDGETS, data=view.budget_rows()),
+        dcc.Store(id=ids.OV_PARETO, data=view.pareto_settings(forest)),
+        dcc.Store(id=ids.OV_FRONT, data=[]),
+    ]
+
+
+def map_pane(forest: ExperimentForest, view: OverviewView, collapsed: Sequence[str]) -> html.Div:
+    """The Model Map with its legend, expansion buttons and hover card."""
+    buttons = [
+        html.Button(label, id={"type": ids.OV_EXPAND, "how": how}, n_clicks=0, className="cc-button cc-small")
+        for how, label in EXPANSIONS
+    ]
+    buttons += [
+        html.Button(
+            "Collapse",
+            id=ids.OV_COLLAPSE,
+            n_clicks=0,
+            className="cc-button cc-small",
+            title="Collapse the subtrees under the selected models",
+        ),
+        html.Button("Expand all", id=ids.OV_EXPAND_ALL, n_clicks=0, className="cc-button cc-small"),
+    ]
+    return html.Div(
+        [
+            model_map(ids.OV_MAP, map_drawing(forest, view.color, view.size, view.arrange, collapsed)),
+            html.Div(color_legend(forest, view.color), id=ids.OV_LEGEND, className="cc-legend"),
+            html.Div(buttons, className="cc-map-buttons"),
+            html.Div(id=ids.OV_HOVER_CARD, className="cc-hover-card", hidden=True),
+        ],
+        className="cc-map-pane",
+    )
+
+
+def side_pane(forest: ExperimentForest, view: OverviewView) -> html.Div:
+    """The scatterplot card (its graph mounted later) and the Compare / Filter / Pareto card."""
+    names = [m.name for m in forest.metrics]
+    scatter = html.Div(
+        [
+            # mounted by a callback once the map is up, so the map does not wait for
+            # plotly.js (1.4 MB) to load
+            html.Div(id=ids.OV_SCATTER_SLOT, className="cc-scatter"),
+            html.Div(
+                [
+                    metric_dropdown(ids.OV_X, "X", names, view.x),
+                    metric_dropdown(ids.OV_Y, "Y", names, view.y),
+                ],
+                className="cc-axes",
+            ),
+        ],
+        className="cc-card cc-scatter-card",
+    )
+    tabs = html.Div(
+        [
+            dcc.RadioItems(
+                id=ids.OV_TAB, value=view.tab, inline=True, className="cc-tabs", options=tab_options(forest)
+            ),
+            html.Div(
+                [html.Div(details(forest, view.selection), id=ids.OV_DETAILS), html.Div(id=ids.OV_COMPARE)],
+                id=f"{ids.OV_TAB}-compare",
+                className="cc-pane",
+                hidden=view.tab != "compare",
+            ),
+            html.Div(id=ids.OV_FILTER_PANE, className="cc-pane", hidden=view.tab != "filter"),
+            html.Div(id=ids.OV_PARETO_PANE, className="cc-pane", hidden=view.tab != "pareto"),
+        ],
+        className="cc-card cc-details",
+    )
+    return html.Div([scatter, tabs], className="cc-side")
+
+
+def overview_page(
+    forest: ExperimentForest, view: OverviewView, lines: Sequence[str], collapsed: Sequence[str]
+) -> html.Div:
+    """The whole page for a view; ``lines`` are the URL's notices."""
+    return html.Div(
+        [
+            *stores(forest, view, collapsed),
+            toolbar(forest, view),
+            html.Div(notices(forest, lines, collapsed), id=ids.OV_NOTICE),
+            html.Div([map_pane(forest, view, collapsed), side_pane(forest, view)], className="cc-main"),
+        ],
+        className="cc-overview",
+    )

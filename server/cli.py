@@ -1,0 +1,73 @@
+"""The command line: ``python app.py [--config PATH] [--host] [--port] [--cache-dir] ...``.
+
+Why its own module: the CLI's contract is its exit codes and one-line errors (0 on success,
+2 on a bad config, one line per problem, never a traceback), which the tests hold it to; the
+factory it calls is shared with gunicorn and the Celery worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from server.factory import create_app, load, load_path
+from server.log import log as _log
+
+DESCRIPTION = "Compress & Compare: CLI, app factory and gunicorn entry point."
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python app.py", description=DESCRIPTION)
+    p.add_argument("--config", help="experiments.yaml, a models file, or the reference's JSON "
+                   "(default: the embedded demo, configs/demo.yaml)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8050)
+    p.add_argument("--cache-dir", help="cache directory (default: the config's, else ./.cache)")
+    p.add_argument("--debug", action="store_true", help="Dash debug mode with hot reload")
+    p.add_argument("--check", action="store_true", help="validate the config and exit")
+    p.add_argument("--print-schema", action="store_true", help="print the config JSON Schema")
+    p.add_argument("--build-only", action="store_true",
+                   help="build what the config needs (the demo's models) and exit")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI: exit 0 on success, 2 on a bad config (one line per problem, never a traceback)."""
+    args = _parser().parse_args(argv)
+    if args.print_schema:
+        from backend.experiment.schema import json_schema
+
+        sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+        return 0
+    from backend.experiment.loader import ConfigError
+    from backend.inference.protocol import InspectorError
+
+    try:
+        if args.check or args.build_only:
+            experiment = load(args.config, args.cache_dir)
+            if experiment.inspector is not None:
+                from backend.inference.loading import inspector_class
+
+                inspector_class(experiment.inspector)
+            for warning in experiment.forest.warnings:
+                _log(f"warning: {warning}")
+            sys.stdout.write(experiment.summary() + "\n")
+            return 0
+        app = create_app(args.config, args.cache_dir)
+    except ConfigError as exc:
+        for line in exc.problems:
+            _log(line)
+        return 2
+    except InspectorError as exc:
+        _log(f"{load_path(args.config)}: {exc}")
+        return 2
+    except Exception as exc:  # a builder or plug-in failure, or an AuthError: one line, no traceback
+        _log(f"error: {type(exc).__name__}: {exc}".splitlines()[0])
+        return 2
+    _log(f"serving {app.server.config['CC_EXPERIMENT'].summary()} on http://{args.host}:{args.port}")
+    from server.jobs import web_process_threads
+
+    web_process_threads()
+    app.run(host=args.host, port=args.port, debug=args.debug)
+    return 0
