@@ -16,54 +16,57 @@
     return b.every((x) => s.has(x));
   }
 
-  function attachColumnHandler(cy, storeId) {
-    if (cy._ccColumns) return;
-    cy._ccColumns = true;
-    // Clicking a column header selects every (unfaded) model of that column; shift adds.
-    cy.on("tap", "node.colhead", function (evt) {
-      const col = evt.target.data("column");
-      const ids = cy.nodes().filter((n) => !n.hasClass("colhead") && !n.hasClass("faded") &&
-                                          !n.hasClass("collapsed-hidden") && n.data("column") === col)
-        .map((n) => n.id());
-      let next = ids;
-      if (evt.originalEvent && evt.originalEvent.shiftKey) {
-        const current = cy.nodes(":selected").map((n) => n.id());
-        next = Array.from(new Set(current.concat(ids)));
-      }
-      cy.batch(() => {
-        cy.nodes(":selected").unselect();
-        next.forEach((id) => cy.getElementById(id).select());
+  /* Height of what sits over the bottom of the map (the legend, the expansion buttons). */
+  function bottomOverlays(cy) {
+    const pane = cy.container() && cy.container().parentNode;
+    let h = 0;
+    if (pane) {
+      pane.querySelectorAll(".cc-legend, .cc-map-buttons").forEach((el) => {
+        if (el.offsetHeight) h = Math.max(h, pane.clientHeight - el.offsetTop);
       });
-      if (window.dash_clientside && window.dash_clientside.set_props) {
-        window.dash_clientside.set_props(storeId, { data: next });
-      }
-    });
+    }
+    return Math.min(h, cy.height() / 4);
   }
 
-  /* Fit the map's width (zoom capped at 1.5, at least 0.3) and show the top of the forest:
-   * fitting a tall forest whole makes every node a dot; vertical panning is one drag away. */
-  function fitWidth(cy) {
-    const nodes = cy.nodes();
-    if (!nodes.length || cy.width() === 0) return false;
-    const bb = nodes.boundingBox();
-    const pad = 30;
-    const zoom = Math.max(0.3, Math.min(1.5, (cy.width() - 2 * pad) / Math.max(bb.w, 1)));
-    const fitsHeight = bb.h * zoom <= cy.height() - 2 * pad;
-    cy.zoom(zoom);
-    cy.pan({ x: pad - bb.x1 * zoom + Math.max(0, (cy.width() - 2 * pad - bb.w * zoom) / 2),
-             y: fitsHeight ? (cy.height() - bb.h * zoom) / 2 - bb.y1 * zoom : pad - bb.y1 * zoom });
+  /* Fit the whole forest (every column, every root) between the column-header strip and the
+   * legend and buttons, centred, zoom capped at 1.5; past the minimum zoom (huge forests) show
+   * its top left corner. The strip is taller for slanted labels (zoom < 0.5), so the fit is
+   * solved for each height. */
+  function fitForest(cy) {
+    const nodes = cy.nodes().filter((n) => !n.hasClass("colhead"));
+    if (!nodes.length || cy.width() === 0 || cy.height() === 0) return false;
+    const bb = nodes.boundingBox({ includeLabels: false, includeOverlays: false });
+    const pad = 16;
+    const bottom = bottomOverlays(cy);
+    const heads = window.ccMapHeaders;
+    const room = (z) => (heads ? heads.reserve(cy, z) : { top: 0, right: 0 });
+    const fit = (r) => Math.min((cy.width() - 2 * pad - r.right) / Math.max(bb.w, 1),
+                                (cy.height() - r.top - bottom - 2 * pad) / Math.max(bb.h, 1));
+    let zoom = fit(room(1));
+    if (heads && heads.mode(zoom) !== heads.mode(1)) zoom = fit(room(zoom));
+    zoom = Math.max(cy.minZoom(), Math.min(1.5, zoom));
+    const r = room(zoom);
+    const spareX = cy.width() - 2 * pad - r.right - bb.w * zoom;
+    const spareY = cy.height() - r.top - bottom - 2 * pad - bb.h * zoom;
+    cy.viewport({
+      zoom: zoom,
+      pan: { x: pad + Math.max(0, spareX / 2) - bb.x1 * zoom,
+             y: r.top + pad + Math.max(0, spareY / 2) - bb.y1 * zoom },
+    });
     return true;
   }
 
-  /* Fit once, as soon as the instance exists and has a size (it can lag the first callback). */
-  function ensureFitted(mapId, tries) {
+  /* Fit once and put up the header strip, as soon as the instance exists and has a size (it
+   * can lag the first callback). */
+  function ensureFitted(mapId, storeId, tries) {
     const cy = cyOf(mapId);
+    if (cy && window.ccMapHeaders) window.ccMapHeaders.install(cy, storeId);
     if (cy && cy._ccFitted) return;
-    if (cy && fitWidth(cy)) {
+    if (cy && fitForest(cy)) {
       cy._ccFitted = true;
       return;
     }
-    if ((tries || 0) < 200) setTimeout(() => ensureFitted(mapId, (tries || 0) + 1), 25);
+    if ((tries || 0) < 200) setTimeout(() => ensureFitted(mapId, storeId, (tries || 0) + 1), 25);
   }
 
   function graphDiv(id) {
@@ -75,10 +78,9 @@
     cc: {
       /* selection store -> map: select exactly these nodes (no server round trip). */
       syncMapSelection: function (selection, elements, mapId, storeId) {
-        ensureFitted(mapId, 0);
+        ensureFitted(mapId, storeId, 0);
         const cy = cyOf(mapId);
         if (!cy) return window.dash_clientside.no_update;
-        attachColumnHandler(cy, storeId);
         const want = selection || [];
         const have = cy.nodes(":selected").map((n) => n.id());
         if (!sameSet(want, have)) {
@@ -97,6 +99,7 @@
             cy.nodes(".hovered").removeClass("hovered");
             if (hovered) cy.getElementById(hovered).addClass("hovered");
           });
+          if (window.ccMapHeaders) window.ccMapHeaders.schedule(cy);  // bold its column's label
         }
         const gd = graphDiv(scatterId);
         if (gd && gd.data && gd.data[0] && window.Plotly) {
@@ -145,6 +148,24 @@
             e.toggleClass("faded", e.source().hasClass("faded") || e.target().hasClass("faded"));
           });
         });
+        return window.dash_clientside.no_update;
+      },
+      /* After a selection change, drop what Plotly keeps of a box or lasso on the scatterplot:
+       * the dashed outline (a click inside it would not reach the point under it, so the click
+       * after a box did nothing) and, once nothing is selected, its dimming of the other
+       * points. Plotly reports each reset as an empty selection, which the server ignores
+       * (actions.is_scatter_selection). Run only after the selection store changed: an earlier
+       * reset would supersede the box's own request. */
+      clearScatterBox: function (selection, slotId) {
+        const gd = graphDiv(slotId);
+        if (!gd || !gd._fullLayout || !window.Plotly) return window.dash_clientside.no_update;
+        if (gd.layout && gd.layout.selections && gd.layout.selections.length) {
+          window.Plotly.relayout(gd, { selections: [] });
+        }
+        const trace = gd.data && gd.data[0];
+        if (!(selection || []).length && trace && trace.selectedpoints) {
+          window.Plotly.restyle(gd, { selectedpoints: [null] }, [0]);
+        }
         return window.dash_clientside.no_update;
       },
       /* map node hover -> hovered model id (column headers are not models). */

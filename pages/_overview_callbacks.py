@@ -53,19 +53,27 @@ def legend(color: str | None) -> list:
     Input(ids.OV_SCATTER, "selectedData"),
     Input({"type": ids.OV_EXPAND, "how": ALL}, "n_clicks"),
     State(ids.OV_SELECTION, "data"),
+    State(ids.OV_FILTERED, "data"),
     prevent_initial_call=True,
 )
-def select(scatter: dict | None, expand: list, current: list[str]) -> list[str]:
-    """Scatter boxes, lassos and clicks, and the expansion buttons (map clicks are clientside)."""
+def select(scatter: dict | None, expand: list, current: list[str],
+           passing: list[str] | None = None) -> list[str]:
+    """Scatter boxes, lassos and clicks, and the expansion buttons (map clicks are clientside).
+
+    Filtered-out models are never selected (spec §1.5): a box over faded points leaves them
+    out, and a click on one clears the selection, as a click on a faded map node does. A client
+    that predates the ``passing`` state (a recorded load-test payload) sends three values.
+    """
     trigger = ctx.triggered_id
     if isinstance(trigger, dict) and not any(expand):
         raise PreventUpdate
-    if trigger == ids.OV_SCATTER and scatter is None:
-        raise PreventUpdate  # the scatterplot mounting (or a plain deselect) is not a selection
+    if trigger == ids.OV_SCATTER and not actions.is_scatter_selection(scatter):
+        raise PreventUpdate  # the scatterplot mounting, a deselect or Plotly's own reset
     if isinstance(trigger, dict):
         chosen = actions.next_selection(experiment().forest, actions.EXPAND, current or [], trigger["how"])
     else:
         chosen = actions.next_selection(experiment().forest, actions.SCATTER, current or [], scatter)
+    chosen = actions.kept_selection(chosen, passing)
     if set(chosen) == set(current or []):
         raise PreventUpdate
     return chosen
@@ -277,4 +285,12 @@ clientside_callback(
     State(ids.OV_MAP, "id"),
     State(ids.OV_SELECTION, "id"),
     prevent_initial_call="initial_duplicate",
+)
+
+clientside_callback(
+    ClientsideFunction("cc", "clearScatterBox"),
+    Output(ids.OV_SYNC, "data", allow_duplicate=True),
+    Input(ids.OV_SELECTION, "data"),
+    State(ids.OV_SCATTER_SLOT, "id"),
+    prevent_initial_call=True,
 )

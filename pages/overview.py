@@ -11,7 +11,7 @@ import pages._overview_callbacks  # noqa: F401  (registers the map's and scatter
 import pages._pareto_callbacks  # noqa: F401  (registers the Pareto & budgets callbacks)
 from backend.overview.collapse import auto_collapse
 from backend.viewstate.overview import parse
-from components.overview.page import overview_page
+from components.overview.page import empty_overview, overview_page
 from server.context import experiment
 
 dash.register_page(__name__, path="/", title="Compress & Compare", name="Overview")
@@ -19,6 +19,9 @@ dash.register_page(__name__, path="/", title="Compress & Compare", name="Overvie
 
 def layout(**query: str) -> html.Div:
     """The page for a URL (``backend.viewstate.overview`` says which keys restore what)."""
-    forest = experiment().forest
+    current = experiment()
+    forest = current.forest
+    if not len(forest):  # a live experiment before its first model
+        return empty_overview(current.models_path)
     view, notices = parse(query, forest)
     return overview_page(forest, view, notices, auto_collapse(forest))

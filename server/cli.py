@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
-from server.factory import create_app, load, load_path
+from server.factory import DEFAULT_CACHE, create_app, load, load_path
 from server.log import log as _log
 
 DESCRIPTION = "Compress & Compare: CLI, app factory and gunicorn entry point."
@@ -43,8 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     from backend.experiment.loader import ConfigError
     from backend.inference.protocol import InspectorError
 
+    if args.check:
+        return _check(args)
     try:
-        if args.check or args.build_only:
+        if args.build_only:
             experiment = load(args.config, args.cache_dir)
             if experiment.inspector is not None:
                 from backend.inference.loading import inspector_class
@@ -56,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         app = create_app(args.config, args.cache_dir)
     except ConfigError as exc:
-        for line in exc.problems:
+        for line in exc.problems + ([exc.skipped] if exc.skipped else []):
             _log(line)
         return 2
     except InspectorError as exc:
@@ -70,4 +73,31 @@ def main(argv: list[str] | None = None) -> int:
 
     web_process_threads()
     app.run(host=args.host, port=args.port, debug=args.debug)
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    """``--check``: every problem in one run (exit 2), or the summary line (exit 0).
+
+    The problems come first, one line each, then one line naming the checks that could not run;
+    warnings are shown only for an experiment that passes (they would bury the problems).
+    """
+    from backend.experiment.check import check_experiment
+
+    try:
+        report = check_experiment(load_path(args.config),
+                                  cache_dir=args.cache_dir or os.environ.get("CC_CACHE_DIR") or None,
+                                  log=_log, default_cache_dir=DEFAULT_CACHE)
+    except Exception as exc:  # a builder or plug-in failure: one line naming the config, no traceback
+        _log(f"{load_path(args.config)}: error: {type(exc).__name__}: {exc}".splitlines()[0])
+        return 2
+    for line in report.problems:
+        _log(line)
+    if report.skipped:
+        _log(report.skipped)
+    if not report.ok or report.experiment is None:
+        return 2
+    for warning in report.warnings:
+        _log(f"warning: {warning}")
+    sys.stdout.write(report.experiment.summary() + "\n")
     return 0

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from flask import current_app, has_app_context
 
-from backend.experiment.loader import ConfigError, Experiment, load_experiment
+from backend.experiment.loader import ConfigError, Experiment, file_stamp, load_experiment
 from backend.inference.engine import Engine
 from backend.inference.loading import make_inspector
 from backend.inference.protocol import InspectorError
@@ -33,7 +33,8 @@ def experiment() -> Experiment:
     """The experiment of the current app (request) or of this process (background job).
 
     If its models file changed on disk (an ExperimentLog of a running experiment appended
-    models), it is re-read once per change, so a page load shows the new models.
+    models, the first one included), it is re-read once per change, so a page load shows the
+    new models.
     """
     if has_app_context() and CONFIG_KEY in current_app.config:
         original = current_app.config[CONFIG_KEY]
@@ -46,24 +47,23 @@ def experiment() -> Experiment:
 
 # Per process, keyed by the experiment the app was created with: the newest version read from
 # its models file. Shared read-only data (every user sees the same file), never per-user state.
-_versions: dict[int, tuple[int, Experiment]] = {}
+_versions: dict[int, tuple[tuple[int, int, int], Experiment]] = {}
 _versions_lock = threading.Lock()
 
 
 def _latest(original: Experiment) -> Experiment:
-    try:
-        mtime = original.models_path.stat().st_mtime_ns
-    except OSError:
-        return _versions.get(id(original), (0, original))[1]
+    mtime = file_stamp(original.models_path)
+    if mtime is None:  # the file is away for a moment: keep what was read last
+        return _versions.get(id(original), ((0, 0, 0), original))[1]
     with _versions_lock:
-        seen = _versions.get(id(original))
-        if seen is None:
-            _versions[id(original)] = (mtime, original)
-            return original
+        # the first request compares with the file as it was loaded: a model logged between
+        # start-up and the first page load still shows
+        seen = _versions.setdefault(id(original), (original.stamp or mtime, original))
         if seen[0] == mtime:
             return seen[1]
         try:
             fresh = load_experiment(original.config_path, cache_dir=original.cache_dir, build=False)
+            mtime = fresh.stamp or mtime  # taken just before it read the file
         except ConfigError as exc:
             logging.getLogger(__name__).warning("keeping the previous models: %s", exc.problems[0])
             fresh = seen[1]

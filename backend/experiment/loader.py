@@ -1,22 +1,31 @@
 """Load ``experiments.yaml`` (or a models file given directly) into a validated forest.
 
-Every problem becomes one line naming the file, the model id and the field, and all problems
-are collected before raising, so a user fixes a broken file in one pass.
+Every problem becomes one line naming the file, the model, metric or operation and the field,
+and all problems are collected before raising: each section, each spec and each model is
+checked on its own, so a type error in one does not hide a cycle, a NaN or an undeclared
+metric in another, and a user fixes a broken file in one pass.
 """
 
 from __future__ import annotations
 
-import importlib
-import math
-import multiprocessing
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
-from backend.experiment.forest import ExperimentForest, Model, Operation
+from backend.experiment.builder import run_builder
+from backend.experiment.errors import ConfigError
+from backend.experiment.forest import ExperimentForest
+from backend.experiment.messages import SECTIONS, describe, item_label, name, pydantic_problems
+from backend.experiment.rules import (
+    duplicate_problems,
+    merge_declarations,
+    metric_problems,
+    operation_problems,
+)
 from backend.experiment.safe_yaml import DocumentError, read_document
 from backend.experiment.schema import (
     BackgroundSpec,
@@ -25,21 +34,14 @@ from backend.experiment.schema import (
     MetricSpec,
     ModelEntry,
     ModelsFile,
+    OperationRef,
     OperationSpec,
-    did_you_mean,
     normalise_document,
 )
+from backend.experiment.structure import check_forest
 
-_MODEL_LIST = TypeAdapter(list[ModelEntry])
-_MODEL_FIELDS = set(ModelEntry.model_fields)
-
-
-class ConfigError(Exception):
-    """A config or models file that cannot be used; ``problems`` holds one line each."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
+__all__ = ["ConfigError", "Experiment", "build_forest", "collect", "load_experiment", "run_builder"]
+MODEL_CHECKS = "ids, bases, cycles, metric values, references to metrics and operations"
 
 
 @dataclass(frozen=True, eq=False)  # identity hashing: per-experiment caches
@@ -52,6 +54,9 @@ class Experiment:
     forest: ExperimentForest
     inspector: InspectorSpec | None
     background: BackgroundSpec = field(default_factory=BackgroundSpec)
+    # the models file's (mtime_ns, size, inode) when it was read: a reader that sees another
+    # stamp re-reads it (server.context), even if it changed before the first request
+    stamp: tuple[int, int, int] | None = None
 
     def summary(self) -> str:
         """One line ending in 'N models, M roots, K operations, J metrics'."""
@@ -60,82 +65,38 @@ class Experiment:
                 f"{len(f.operations)} operations, {len(f.metrics)} metrics")
 
 
-def _name(text: Any, limit: int = 80) -> str:
-    """An id or key as it appears in a message: control characters escaped, long ones cut.
+@dataclass
+class Collected:
+    """Everything one pass over the files found; ``experiment`` is set only without problems."""
 
-    A message stays one readable line whatever a file holds (an id with a newline, a 1 MB id).
-    """
-    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    config_path: Path
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    experiment: Experiment | None = None
+    models_path: Path | None = None
+    entries: list[ModelEntry] | None = None  # None: the models could not be read at all
+    listed: int | None = None  # how many models the file lists, valid or not (None: not a list)
+    inspector: InspectorSpec | None = None  # the inspector section, when it is valid
+    inspector_invalid: bool = False
+    stamp: tuple[int, int, int] | None = None  # of the file the models come from, before reading
 
-
-def _describe(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _pydantic_problems(
-    exc: ValidationError, file: Path, raw_models: list[Any] | None, prefix: tuple = ()
-) -> list[str]:
-    """Turn pydantic errors into 'file: model 'id': field: message' lines."""
-    out: dict[tuple[str, str], str] = {}
-    for err in exc.errors():
-        full = prefix + tuple(err["loc"])
-        loc = full
-        where = f"{file}: "
-        if raw_models is not None and len(loc) >= 2 and loc[0] == "models" and isinstance(loc[1], int):
-            raw = raw_models[loc[1]]
-            mid = raw.get("id") if isinstance(raw, dict) else None
-            where += f"model '{_name(mid)}': " if isinstance(mid, str) else f"models[{loc[1]}]: "
-            loc = loc[2:]
-        field = _field_path(loc)
-        kind = err["type"]
-        if kind == "extra_forbidden":
-            msg = f"unknown key{did_you_mean(str(loc[-1]), _fields_for(full[:-1]))}"
-        elif kind == "missing":
-            msg = "is required"
-        elif ".parameters." in f".{field}":
-            msg = f"must be a scalar (number, string, true/false or null), got {_describe(err.get('input'))}"
-        else:
-            wanted = _EXPECTED.get(kind.split("_")[0] if kind not in _EXPECTED else kind)
-            text = f"must be {wanted}" if wanted else err["msg"].lower()
-            msg = f"{text}, got {_describe(err.get('input'))}"
-        # union branches repeat an error per branch at one field: keep the first.
-        out.setdefault((where, field), f"{where}{_name(field, 200) or '(top level)'}: {msg}")
-    return list(out.values())
+    def skipped_line(self) -> str | None:
+        """One line naming the checks that could not run, or None."""
+        if not self.skipped:
+            return None
+        return (f"{self.config_path}: not checked until the problems above are fixed: "
+                f"{'; '.join(self.skipped)}")
 
 
-_EXPECTED = {"dict": "a mapping", "model": "a mapping", "model_type": "a mapping",
-             "string": "a string", "float": "a number", "int": "an integer", "list": "a list",
-             "bool": "true or false", "literal_error": None}
-# pydantic names union branches in the location ('str', 'function-after[...]'); not fields.
-_BRANCHES = ("str", "int", "float", "bool", "none", "list[", "function-", "tagged-union[")
-
-
-def _field_path(loc: tuple) -> str:
-    """('metrics', 0, 'unit') -> 'metrics[0].unit'."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif not any(str(part).startswith(b) for b in _BRANCHES):
-            out += f".{part}" if out else str(part)
-    return out
-
-
-def _fields_for(loc: tuple) -> set[str]:
-    """Field names allowed at a location, for 'did you mean' on unknown keys."""
-    names = [p for p in loc if isinstance(p, str)]
-    if not names:
-        return set(ExperimentConfig.model_fields) | {"class"}
-    if len(loc) == 2 and loc[0] == "models" and isinstance(loc[1], int):
-        return _MODEL_FIELDS
-    last = names[-1]
-    table = {"operation": {"name", "parameters"},
-             "inspector": set(InspectorSpec.model_fields) - {"class_name"} | {"class"},
-             "background": set(BackgroundSpec.model_fields), "metrics": set(MetricSpec.model_fields),
-             "operations": set(OperationSpec.model_fields)}
-    return table.get(last, _MODEL_FIELDS)
+def file_stamp(path: Path) -> tuple[int, int, int] | None:
+    """What changes when a file does: mtime, and size and inode for coarse-mtime filesystems
+    (ExperimentLog replaces the file, so two writes within one mtime tick still differ)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -151,77 +112,248 @@ def _read(path: Path) -> dict[str, Any]:
     return normalise_document(doc)
 
 
-def _validate_models(raw: Any, file: Path) -> list[ModelEntry]:
-    if not isinstance(raw, list):
-        raise ConfigError([f"{file}: models: must be a list of models or a path to a models "
-                           f"file, got {type(raw).__name__}"])
-    try:
-        return _MODEL_LIST.validate_python(raw)
-    except ValidationError as exc:
-        raise ConfigError(_pydantic_problems(exc, file, raw, prefix=("models",))) from None
+def _stub(doc: dict[str, Any]) -> dict[str, Any]:
+    """The document with its lists of specs and models emptied: those are checked item by item."""
+    out = dict(doc)
+    for key in (*SECTIONS, "models"):
+        if isinstance(out.get(key), list):
+            out[key] = []
+    return out
 
 
-def _merge_specs(first: list, override: list) -> list:
-    """Specs by name: ``override`` wins, order of first appearance kept."""
-    merged = {s.name: s for s in first}
-    merged.update({s.name: s for s in override})
-    return list(merged.values())
+def _specs(doc: dict[str, Any], section: str, file: Path,
+           problems: list[str]) -> tuple[list[tuple[int, Any]], str | None]:
+    """The valid specs of one section as (index, spec), and why some names are unknown (or None).
 
-
-def _builder(spec: str) -> Callable:
-    module_name, _, func_name = spec.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ConfigError([f"builder: cannot import module '{module_name}' ({exc})"]) from None
-    fn = getattr(module, func_name or "build", None)
-    if not callable(fn):
-        raise ConfigError([f"builder: module '{module_name}' has no function '{func_name}'"])
-    return fn
-
-
-def _build_in_child(spec: str, models_path: Path, cache_dir: Path, conn) -> None:
-    try:
-        _builder(spec)(models_path=models_path, cache_dir=cache_dir, log=lambda m: conn.send(("log", m)))
-        conn.send(("ok", ""))
-    except ConfigError as exc:
-        conn.send(("error", exc.problems[0]))
-    except Exception as exc:  # noqa: BLE001 - a user builder may raise anything: report one line
-        conn.send(("error", f"builder '{spec}' failed: {type(exc).__name__}: {exc}"))
-    finally:
-        conn.close()
-
-
-def run_builder(spec: str, models_path: Path, cache_dir: Path,
-                log: Callable[[str], None]) -> None:
-    """Import 'module:function' and call it to (re)build a missing models file.
-
-    It runs in a freshly spawned process: training multi-threaded torch in the web process would
-    leave an OpenMP pool behind, and every background job forked from it afterwards would hang
-    in its first parallel operation.
+    An invalid spec with a string name still counts as declared (a stand-in with defaults), so
+    the models that use it get no false 'not declared' problem.
     """
-    _builder(spec)  # import errors are reported here, in one line, before any process starts
-    ctx = multiprocessing.get_context("spawn")
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_build_in_child, args=(spec, models_path, cache_dir, child), daemon=True)
-    proc.start()
-    child.close()
-    outcome = ("error", f"builder '{spec}' exited without a result")
+    raw = doc.get(section)
+    if raw is None:
+        return [], None if section not in doc else f"{section} of {file.name} is null"
+    if not isinstance(raw, list):  # the section's type problem is reported with the top level
+        return [], f"{section} of {file.name} is not a list"
+    metric = section == "metrics"
+    cls, own_rules = (MetricSpec, metric_problems) if metric else (OperationSpec, operation_problems)
+    out: list[tuple[int, Any]] = []
+    unnamed: str | None = None
+    for index, item in enumerate(raw):
+        try:
+            spec = cls.model_validate(item)
+        except ValidationError as exc:
+            problems.extend(pydantic_problems(exc, file, doc, (section, index)))
+            spec_name = item.get("name") if isinstance(item, dict) else None
+            if isinstance(spec_name, str):
+                out.append((index, cls.model_construct(name=spec_name)))
+            elif unnamed is None:
+                unnamed = f"{section}[{index}] of {file.name} has no usable name"
+            continue
+        problems.extend(own_rules(spec, f"{file}: {item_label(section, index, item)}"))
+        out.append((index, spec))
+    problems.extend(duplicate_problems(section, [(i, s.name) for i, s in out], file))
+    first: dict[str, tuple[int, Any]] = {}
+    for index, spec in out:
+        first.setdefault(spec.name, (index, spec))
+    return list(first.values()), unnamed
+
+
+def _as_float(value: Any) -> float | None:
+    """A number as a float, or None (text, true/false, an int too large for a float)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
     try:
-        while True:
-            kind, message = parent.recv()
-            if kind == "log":
-                log(message)
+        return float(value)
+    except OverflowError:
+        return None
+
+
+def _lenient_model(raw: Any) -> ModelEntry | None:
+    """What a model that failed validation still says about the forest: its id, base, metrics.
+
+    The structural checks run on it, so a cycle through a model with a bad tag is still found.
+    """
+    if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+        return None
+    metrics = raw.get("metrics") if isinstance(raw.get("metrics"), dict) else {}
+    numbers = {k: v for k, v in ((k, _as_float(v)) for k, v in metrics.items())
+               if isinstance(k, str) and v is not None}
+    operation = None
+    op = raw.get("operation")
+    if isinstance(op, dict) and isinstance(op.get("name"), str):
+        try:
+            operation = OperationRef.model_validate(op)
+        except ValidationError:
+            operation = OperationRef.model_construct(name=op["name"], parameters={})
+    base, ckpt = raw.get("base"), raw.get("checkpoint")
+    return ModelEntry.model_construct(id=raw["id"], tag=None, base=base if isinstance(base, str) else None,
+                                      operation=operation, metrics=numbers,
+                                      checkpoint=ckpt if isinstance(ckpt, str) else None)
+
+
+def _models(raw: Any, file: Path, doc: dict[str, Any], out: Collected) -> tuple[list[ModelEntry], int | None]:
+    """Models validated one by one, and the index of the first model without a usable id."""
+    if not isinstance(raw, list):
+        return [], None
+    out.listed = len(raw)
+    entries: list[ModelEntry] = []
+    no_id: int | None = None
+    for index, item in enumerate(raw):
+        try:
+            entries.append(ModelEntry.model_validate(item))
+        except ValidationError as exc:
+            out.problems.extend(pydantic_problems(exc, file, doc, ("models", index)))
+            lenient = _lenient_model(item)
+            if lenient is None:
+                no_id = index if no_id is None else no_id
             else:
-                outcome = (kind, message)
-                break
-    except EOFError:
-        pass
-    finally:
-        proc.join()
-    if outcome[0] != "ok":
-        detail = outcome[1] if proc.exitcode in (0, None) else f"{outcome[1]} (exit code {proc.exitcode})"
-        raise ConfigError([detail])
+                entries.append(lenient)
+    return entries, no_id
+
+
+def _top_level(doc: dict[str, Any], file: Path, out: Collected) -> ExperimentConfig:
+    """The config's own fields; a stand-in with what is usable when they have problems."""
+    stub = _stub(doc)
+    if "models" in doc:
+        if not isinstance(doc["models"], list | str):
+            out.problems.append(f"{file}: models: must be a list of models or a path to a "
+                                f"models file, got {describe(doc['models'])}")
+        stub["models"] = "<checked below>"
+    if isinstance(doc.get("inspector"), dict):
+        try:
+            out.inspector = InspectorSpec.model_validate(doc["inspector"])
+        except ValidationError as exc:
+            out.problems.extend(pydantic_problems(exc, file, doc, ("inspector",)))
+            out.inspector_invalid = True
+        stub["inspector"] = None
+    if isinstance(doc.get("name"), str) and not doc["name"].strip():
+        out.problems.append(f"{file}: name: must not be empty")
+    try:
+        return ExperimentConfig.model_validate(stub)
+    except ValidationError as exc:
+        out.problems.extend(pydantic_problems(exc, file, doc))
+        text = {k: doc[k] if isinstance(doc.get(k), str) else None for k in ("name", "builder", "cache_dir")}
+        background = doc.get("background") if isinstance(doc.get("background"), dict) else {}
+        try:
+            bg = BackgroundSpec.model_validate(background)
+        except ValidationError:
+            bg = BackgroundSpec()
+        return ExperimentConfig.model_construct(name=text["name"] or file.stem, builder=text["builder"],
+                                                cache_dir=text["cache_dir"], background=bg,
+                                                models=doc.get("models"))
+
+
+def _cache_dir(config: ExperimentConfig, here: Path, cache_dir: str | Path | None,
+               default_cache_dir: str | Path | None) -> Path:
+    # precedence: caller (CLI or environment) > the config's cache_dir > the caller's default.
+    # A relative caller path means the working directory, a relative config path the config's
+    # folder; either way it is made absolute here, so "{cache_dir}" in the models path and the
+    # results cache name the same folder.
+    if cache_dir:
+        cache = Path(cache_dir)
+    elif config.cache_dir:
+        cache = here / config.cache_dir
+    else:
+        cache = Path(default_cache_dir) if default_cache_dir else Path.cwd() / ".cache"
+    return cache.absolute()
+
+
+def collect(
+    config_path: str | Path,
+    cache_dir: str | Path | None = None,
+    build: bool = True,
+    log: Callable[[str], None] = lambda _msg: None,
+    default_cache_dir: str | Path | None = None,
+) -> Collected:
+    """Check every file of an experiment in one pass; raise ConfigError only for an unreadable config.
+
+    A file without ``name`` whose ``models`` is a list is taken as a models file itself, so
+    ``--config imagenet.json`` works on the reference's files directly.
+    """
+    config_path = Path(config_path)
+    out = Collected(config_path, stamp=file_stamp(config_path))  # taken before reading
+    doc = _read(config_path)
+    if "name" not in doc and isinstance(doc.get("models"), list):
+        doc = {**doc, "name": config_path.stem}
+    config = _top_level(doc, config_path, out)
+    metrics, metrics_gap = _specs(doc, "metrics", config_path, out.problems)
+    operations, ops_gap = _specs(doc, "operations", config_path, out.problems)
+    cache = _cache_dir(config, config_path.parent, cache_dir, default_cache_dir)
+    raw_models = doc.get("models")
+    no_id: int | None = None
+    if isinstance(raw_models, list):
+        out.models_path = config_path
+        out.entries, no_id = _models(raw_models, config_path, doc, out)
+    elif isinstance(raw_models, str):
+        mdoc = _models_document(raw_models, config, config_path, cache, build, log, out)
+        if mdoc is not None:
+            models_path = out.models_path
+            assert models_path is not None
+            try:
+                ModelsFile.model_validate(_stub(mdoc))
+            except ValidationError as exc:
+                out.problems.extend(pydantic_problems(exc, models_path, mdoc))
+            m_metrics, m_metrics_gap = _specs(mdoc, "metrics", models_path, out.problems)
+            m_ops, m_ops_gap = _specs(mdoc, "operations", models_path, out.problems)
+            metrics_gap, ops_gap = metrics_gap or m_metrics_gap, ops_gap or m_ops_gap
+            metrics = _merged("metrics", m_metrics, metrics, models_path, out)
+            operations = _merged("operations", m_ops, operations, models_path, out)
+            out.entries, no_id = _models(mdoc.get("models"), models_path, mdoc, out)
+    if out.entries is None:
+        if isinstance(raw_models, str):
+            out.skipped.append(f"the models ({MODEL_CHECKS}, checkpoints): the models file could not be read")
+        return out
+    if no_id is not None:
+        out.skipped.append(f"base links (models[{no_id}] has no usable id)")
+    if metrics_gap:
+        out.skipped.append(f"undeclared metrics ({metrics_gap})")
+    if ops_gap:
+        out.skipped.append(f"references to operations ({ops_gap})")
+    assert out.models_path is not None
+    checked = check_forest(config.name, out.entries, [s for _, s in operations], [s for _, s in metrics],
+                           out.models_path, check_bases=no_id is None, check_metric_names=not metrics_gap,
+                           check_operation_names=not ops_gap)
+    out.problems += checked.problems
+    out.warnings += checked.warnings
+    if not out.problems and checked.forest is not None:
+        checked.forest.warnings[:] = out.warnings
+        out.experiment = Experiment(config_path, out.models_path, cache, checked.forest, out.inspector,
+                                    config.background, out.stamp)
+    return out
+
+
+def _merged(section: str, from_models: list[tuple[int, Any]], from_config: list[tuple[int, Any]],
+            models_path: Path, out: Collected) -> list[tuple[int, Any]]:
+    specs, problems, warnings = merge_declarations(section, from_models, from_config, models_path,
+                                                   out.config_path)
+    out.problems += problems
+    out.warnings += warnings
+    return list(enumerate(specs))
+
+
+def _models_document(raw_models: str, config: ExperimentConfig, config_path: Path, cache: Path,
+                     build: bool, log: Callable[[str], None], out: Collected) -> dict[str, Any] | None:
+    """The models file named by the config (built first when it is missing and a builder is set)."""
+    models_path = Path(raw_models.replace("{cache_dir}", str(cache)))
+    models_path = models_path if models_path.is_absolute() else config_path.parent / models_path
+    out.models_path = models_path
+    # os.path.exists: False, not an OSError, for a name the file system refuses (too long)
+    if not os.path.exists(models_path) and config.builder and build:
+        log(f"building models file {models_path} with {config.builder}")
+        try:
+            run_builder(config.builder, models_path, cache, log)
+        except ConfigError as exc:
+            out.problems.extend(f"{config_path}: {line}" for line in exc.problems)
+            return None
+    if not os.path.exists(models_path):
+        hint = " (run with --build-only to build it)" if config.builder else ""
+        out.problems.append(f"{config_path}: models: file not found: {name(models_path, 1000)}{hint}")
+        return None
+    out.stamp = file_stamp(models_path)
+    try:
+        return _read(models_path)
+    except ConfigError as exc:
+        out.problems.extend(exc.problems)
+        return None
 
 
 def load_experiment(
@@ -233,64 +365,13 @@ def load_experiment(
 ) -> Experiment:
     """Load, build if needed, and validate an experiment; raise ConfigError listing problems.
 
-    A file without ``name`` whose ``models`` is a list is taken as a models file itself, so
-    ``--config imagenet.json`` works on the reference's files directly.
+    An experiment with no models loads (a live ExperimentLog before its first model); ``--check``
+    refuses it (``backend.experiment.check``).
     """
-    config_path = Path(config_path)
-    doc = _read(config_path)
-    if "name" not in doc and isinstance(doc.get("models"), list):
-        doc = {**doc, "name": config_path.stem}
-    raw_models = doc.get("models")
-    problems: list[str] = []
-    if "models" in doc and not isinstance(raw_models, list | str):
-        problems.append(f"{config_path}: models: must be a list of models or a path to a "
-                        f"models file, got {_describe(raw_models)}")
-    try:
-        config = ExperimentConfig.model_validate({**doc, "models": "<checked below>"}
-                                                 if "models" in doc else doc)
-    except ValidationError as exc:
-        problems = _pydantic_problems(exc, config_path, None) + problems
-    if isinstance(raw_models, list):
-        try:
-            _validate_models(raw_models, config_path)
-        except ConfigError as exc:
-            problems += exc.problems
-    if problems:
-        raise ConfigError(problems)
-    here = config_path.parent
-    # precedence: caller (CLI or environment) > the config's cache_dir > the caller's default.
-    # A relative caller path means the working directory, a relative config path the config's
-    # folder; either way it is made absolute here, so "{cache_dir}" in the models path and the
-    # results cache name the same folder.
-    if cache_dir:
-        cache = Path(cache_dir)
-    elif config.cache_dir:
-        cache = here / config.cache_dir
-    else:
-        cache = Path(default_cache_dir) if default_cache_dir else Path.cwd() / ".cache"
-    cache = cache.absolute()
-    operations, metrics = config.operations, config.metrics
-    if isinstance(raw_models, list):
-        models_path, entries = config_path, _validate_models(raw_models, config_path)
-    else:
-        models_path = Path(str(raw_models).replace("{cache_dir}", str(cache)))
-        models_path = models_path if models_path.is_absolute() else here / models_path
-        if not models_path.exists() and config.builder and build:
-            log(f"building models file {models_path} with {config.builder}")
-            run_builder(config.builder, models_path, cache, log)
-        if not models_path.exists():
-            hint = " (run with --build-only to build it)" if config.builder else ""
-            raise ConfigError([f"{config_path}: models: file not found: {models_path}{hint}"])
-        mdoc = _read(models_path)
-        try:
-            mfile = ModelsFile.model_validate({**mdoc, "models": []})
-        except ValidationError as exc:
-            raise ConfigError(_pydantic_problems(exc, models_path, None)) from None
-        entries = _validate_models(mdoc.get("models"), models_path)
-        operations = _merge_specs(mfile.operations, operations)
-        metrics = _merge_specs(mfile.metrics, metrics)
-    forest = build_forest(config.name, entries, operations, metrics, models_path)
-    return Experiment(config_path, models_path, cache, forest, config.inspector, config.background)
+    found = collect(config_path, cache_dir, build, log, default_cache_dir)
+    if found.problems or found.experiment is None:
+        raise ConfigError(found.problems, found.skipped_line())
+    return found.experiment
 
 
 def build_forest(
@@ -301,71 +382,7 @@ def build_forest(
     file: Path,
 ) -> ExperimentForest:
     """Check the forest's invariants and build it; raise ConfigError with every problem."""
-    problems: list[str] = []
-    warnings: list[str] = []
-    ids: dict[str, ModelEntry] = {}
-    for e in entries:
-        if e.id in ids:
-            problems.append(f"{file}: model '{_name(e.id)}': id: duplicate id (ids must be unique)")
-        ids[e.id] = e
-    declared = {m.name for m in metrics}
-    if not metrics:  # no metric list at all: take them in order of first appearance
-        seen: dict[str, None] = {}
-        for e in entries:
-            seen.update(dict.fromkeys(e.metrics))
-        metrics = [MetricSpec(name=n) for n in seen]
-        declared = set(seen)
-    ops = {o.name: o for o in operations}
-    models: dict[str, Model] = {}
-    for e in entries:
-        where = f"{file}: model '{_name(e.id)}'"
-        if e.base is not None and e.base not in ids:
-            problems.append(f"{where}: base: '{_name(e.base)}' is not a model id"
-                            f"{did_you_mean(e.base, ids.keys())}")
-        values: dict[str, float] = {}
-        for key, value in e.metrics.items():
-            if key not in declared:
-                problems.append(f"{where}: metrics.{_name(key)}: metric is not declared in metrics"
-                                f"{did_you_mean(key, declared)}")
-            elif value is not None and not math.isfinite(value):
-                problems.append(f"{where}: metrics.{_name(key)}: must be a finite number, got {value} "
-                                "(use null for a missing value)")
-            elif value is not None:
-                values[key] = float(value)
-        op = None
-        if e.operation is not None:
-            op = Operation(e.operation.name, dict(e.operation.parameters))
-            if op.name not in ops:
-                ops[op.name] = OperationSpec(name=op.name)
-                warnings.append(f"{file}: operation '{_name(op.name)}' is used (first by model "
-                                f"'{_name(e.id)}') but not declared in operations")
-        ckpt = None
-        if e.checkpoint:
-            ckpt = Path(e.checkpoint)
-            ckpt = ckpt if ckpt.is_absolute() else file.parent / ckpt
-        models[e.id] = Model(e.id, e.tag, e.base, op, values, ckpt)
-    problems.extend(_cycle_problems(models, file))
-    if problems:
-        raise ConfigError(problems)
-    return ExperimentForest(name, models, ops, list(metrics), warnings)
-
-
-def _cycle_problems(models: dict[str, Model], file: Path) -> list[str]:
-    """One line per cycle of ``base`` links (models that are their own ancestor)."""
-    state: dict[str, int] = {}  # 1 = on the current walk, 2 = known to reach a root
-    out = []
-    for start in models:
-        walk = []
-        mid: str | None = start
-        while mid is not None and mid in models and state.get(mid) is None:
-            state[mid] = 1
-            walk.append(mid)
-            mid = models[mid].base
-        if mid is not None and state.get(mid) == 1:
-            cycle = [_name(c) for c in walk[walk.index(mid):] + [mid]]
-            if len(cycle) > 9:  # a 10,000-model cycle is still one readable line
-                cycle = cycle[:4] + [f"... ({len(cycle) - 8} more)"] + cycle[-4:]
-            out.append(f"{file}: model '{_name(mid)}': base: cycle of base links: " + " -> ".join(cycle))
-        for w in walk:
-            state[w] = 2
-    return out
+    checked = check_forest(name, entries, operations, metrics, file)
+    if checked.forest is None:
+        raise ConfigError(checked.problems)
+    return checked.forest

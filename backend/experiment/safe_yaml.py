@@ -47,6 +47,16 @@ def _check_unique_keys(node: yaml.MappingNode) -> None:
             seen.add(key.value)
 
 
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses flow nesting ('[[[[', '{{{{') past MAX_DEPTH while scanning: the
+    scanner's work per token grows with the flow level, so 4,000 brackets took seconds."""
+
+    def fetch_flow_collection_start(self, TokenClass) -> None:  # noqa: N803 - PyYAML's name
+        if self.flow_level >= MAX_DEPTH:
+            raise _TooDeep
+        super().fetch_flow_collection_start(TokenClass)
+
+
 def _expanded_size(root: yaml.Node, limit: int) -> int:
     """Number of nodes the document would have once aliases are expanded (capped at limit+1)."""
     sizes: dict[int, int] = {}
@@ -90,7 +100,11 @@ def read_document(path: Path) -> Any:
             f"{path}: file is {size / 1e6:.0f} MB, over the {MAX_FILE_BYTES // 2**20} MiB limit"
         )
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as fh:  # bounded: /dev/zero or a growing file has no honest st_size
+            data = fh.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise DocumentError(f"{path}: file is over the {MAX_FILE_BYTES // 2**20} MiB limit")
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise DocumentError(f"{path}: cannot read file as UTF-8 text ({exc})") from None
     if path.suffix.lower() == ".json":
@@ -102,12 +116,14 @@ def read_document(path: Path) -> Any:
             ) from None
         except RecursionError:
             raise DocumentError(f"{path}: JSON nests too deeply") from None
+        except ValueError as exc:  # an integer over Python's 4300-digit conversion limit
+            raise DocumentError(f"{path}: invalid JSON: {exc}") from None
     return _load_yaml_text(text, path)
 
 
 def _load_yaml_text(text: str, path: Path) -> Any:
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _BoundedLoader(text)
         try:
             node = loader.get_single_node()
             if node is None:
@@ -117,7 +133,14 @@ def _load_yaml_text(text: str, path: Path) -> Any:
                     f"{path}: YAML expands to more than {MAX_EXPANDED_NODES:,} nodes "
                     "(alias bomb?); refusing to load it"
                 )
-            return loader.construct_document(node)
+            try:
+                return loader.construct_document(node)
+            except (ValueError, TypeError, LookupError, AttributeError, OverflowError) as exc:
+                # PyYAML's constructors raise these: '!!int ', '!!bool x', 2020-13-45, 5000 digits
+                detail = f" ({exc})" if isinstance(exc, ValueError) else ""
+                raise DocumentError(f"{path}: invalid YAML: a value cannot be read{detail} (a tag such "
+                                    "as !!int, a date that does not exist, a huge number); quote it to "
+                                    "make it a string") from None
         finally:
             loader.dispose()
     except _DuplicateKey as exc:

@@ -9,11 +9,32 @@ from __future__ import annotations
 
 import difflib
 import math
-from typing import Any, Literal
+from collections.abc import Iterable
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+)
+from pydantic_core import PydanticCustomError
 
 Scalar = StrictBool | StrictInt | StrictFloat | StrictStr
+
+
+def _number_only(value: Any) -> Any:
+    """A number, not YAML's ``true`` or the text '0.5' (which a lax float would take as one)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError("float_type", "Input should be a valid number")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_number_only)]
 
 
 class _Strict(BaseModel):
@@ -27,8 +48,8 @@ class MetricSpec(_Strict):
     primary: bool = Field(False, description="Shown in tooltips, bar charts and default axes.")
     format: str | None = Field(None, description="d3-format string, e.g. '.2%' or '.3~s'.")
     unit: str | None = Field(None, description="Appended to formatted values, e.g. 'ms'.")
-    min: float | None = Field(None, description="Lower end of the colour/axis domain.")
-    max: float | None = Field(None, description="Upper end of the colour/axis domain.")
+    min: Number | None = Field(None, description="Lower end of the colour/axis domain.")
+    max: Number | None = Field(None, description="Upper end of the colour/axis domain.")
     higher_is_better: bool | None = Field(
         None, description="Direction for Pareto fronts; guessed from the name when absent."
     )
@@ -43,8 +64,8 @@ class ParameterSpec(BaseModel):
 
     format: str | None = None
     type: str | None = None
-    min: float | None = None
-    max: float | None = None
+    min: Number | None = None
+    max: Number | None = None
     options: list[Any] | None = None
 
 
@@ -71,7 +92,7 @@ class ModelEntry(_Strict):
     tag: str | None = Field(None, description="Human-readable title.")
     base: StrictStr | None = Field(None, description="Id of the parent model; none for roots.")
     operation: OperationRef | None = None
-    metrics: dict[str, float | None] = Field(default_factory=dict)
+    metrics: dict[str, Number | None] = Field(default_factory=dict)
     checkpoint: str | None = Field(None, description="Checkpoint path, relative to the file.")
 
 
@@ -181,7 +202,17 @@ def normalise_document(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def did_you_mean(word: str, choices: list[str] | set[str]) -> str:
-    """' (did you mean 'x'?)' for the closest choice, or '' when nothing is close."""
-    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """' (did you mean 'x'?)' for the closest choice, or '' when nothing is close.
+
+    Case is ignored when comparing ('top-1 accuracy' finds 'Top-1 Accuracy'), the one
+    suggestion is spelled as declared; the loader and ExperimentLog share it.
+    """
+    folded: dict[str, str] = {}
+    for choice in sorted(set(choices)):
+        folded.setdefault(choice.casefold(), choice)
+    key = word.casefold()
+    if key in folded and folded[key] != word:
+        return f" (did you mean '{folded[key]}'?)"
+    close = difflib.get_close_matches(key, list(folded), n=1, cutoff=0.6)
+    return f" (did you mean '{folded[close[0]]}'?)" if close and folded[close[0]] != word else ""

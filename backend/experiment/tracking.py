@@ -2,7 +2,9 @@
 
 Like the reference's LocalModelMonitor (spec §2.1), but every write is atomic (a reader never
 sees half a file) and the app re-reads the file when it changes, so a running experiment's new
-models appear on the next page load.
+models appear on the next page load. Creating the log writes the (empty) file, so the app can be
+started on it before the first model arrives; declarations and models are checked by the same
+rules as the loader's (one-line ValueError naming the metric, operation or model).
 
     log = ExperimentLog("runs/models.yaml")
     log.set_metric("Accuracy", primary=True, format=".2%", min=0, max=1, higher_is_better=True)
@@ -19,9 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
+from backend.experiment.messages import name as msg_name
+from backend.experiment.messages import pydantic_problems
+from backend.experiment.rules import format_problem, outside_range, range_problems
 from backend.experiment.safe_yaml import read_document
-from backend.experiment.schema import did_you_mean
+from backend.experiment.schema import MetricSpec, ModelEntry, OperationSpec, did_you_mean
+from backend.experiment.structure import check_forest
 
 _SCALARS = (str, int, float, bool, type(None))
 
@@ -39,18 +46,40 @@ class ExperimentLog:
                                     "operations": list(doc.get("operations") or []),
                                     "metrics": list(doc.get("metrics") or []),
                                     "models": list(doc.get("models") or [])}
+        if not self.path.exists():
+            self._write()
 
     # --- declarations ----------------------------------------------------------------------
     def set_metric(self, name: str, primary: bool = False, format: str | None = None,
                    unit: str | None = None, min: float | None = None, max: float | None = None,
                    higher_is_better: bool | None = None) -> None:
-        """Declare (or update) a metric; None values are left out of the file."""
-        spec = {"name": name, "primary": primary, "format": format, "unit": unit, "min": min, "max": max,
-                "higher_is_better": higher_is_better}
+        """Declare (or update) a metric; None values (and primary=False) are left out of the file.
+
+        Leaving defaults out keeps a config that declares the same metric free of conflicts.
+        """
+        where = f"{self.path}: metric '{name}'"
+        if format is not None and not isinstance(format, str):
+            raise ValueError(f"{where}: format: must be a string, got {format!r}")
+        if format is not None and (why := format_problem(format)):
+            raise ValueError(f"{where}: format: {why}")
+        for key, value in (("min", min), ("max", max)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+                raise ValueError(f"{where}: {key}: must be a number, got {value!r}")
+        for key, message in range_problems(min, max):
+            raise ValueError(f"{where}: {key}: {message}")
+        spec = {"name": name, "primary": primary or None, "format": format, "unit": unit, "min": min,
+                "max": max, "higher_is_better": higher_is_better}
         self._upsert("metrics", {k: v for k, v in spec.items() if v is not None})
 
     def set_operation(self, name: str, **parameters: dict[str, Any]) -> None:
         """Declare (or update) an operation and its parameters' display specs."""
+        for key, spec in parameters.items():
+            fmt = dict(spec).get("format")
+            where = f"{self.path}: operation '{name}': parameters.{key}.format"
+            if fmt is not None and not isinstance(fmt, str):
+                raise ValueError(f"{where}: must be a string, got {fmt!r}")
+            if fmt is not None and (why := format_problem(fmt)):
+                raise ValueError(f"{where}: {why}")
         self._upsert("operations", {"name": name, "parameters": {k: dict(v) for k, v in parameters.items()}})
 
     # --- models ------------------------------------------------------------------------------
@@ -65,7 +94,8 @@ class ExperimentLog:
             raise ValueError(f"{where}: id: duplicate id (ids must be unique)")
         if base is not None and base not in ids:
             raise ValueError(f"{where}: base: '{base}' is not a logged model{did_you_mean(base, ids)}")
-        declared = {m["name"] for m in self.doc["metrics"]}
+        specs = {m["name"]: m for m in self.doc["metrics"]}
+        declared = set(specs)
         clean: dict[str, float | None] = {}
         for key, value in (metrics or {}).items():
             if key not in declared:
@@ -73,19 +103,47 @@ class ExperimentLog:
                                  f"{did_you_mean(key, declared)}")
             if value is not None and not (isinstance(value, int | float) and math.isfinite(value)):
                 raise ValueError(f"{where}: metrics.{key}: must be a finite number, got {value!r}")
+            spec = MetricSpec.model_validate(specs[key])
+            if value is not None and (why := outside_range(float(value), spec.min, spec.max, f"'{key}'")):
+                raise ValueError(f"{where}: metrics.{key}: {why}")
             clean[key] = None if value is None else float(value)
         entry: dict[str, Any] = {"id": model_id, "base": base, "metrics": clean}
         if tag:
             entry["tag"] = tag
+        declare = None
         if operation is not None:
-            entry["operation"] = self._operation(operation, where)
+            entry["operation"], declare = self._operation(operation, where)
         if checkpoint is not None:
             entry["checkpoint"] = self._relative(Path(checkpoint))
+        self._refuse_what_loading_would(entry)
+        if declare is not None:
+            self.doc["operations"].append(declare)
         self.doc["models"].append(entry)
         self._write()
 
     # --- internals ---------------------------------------------------------------------------
-    def _operation(self, operation: Any, where: str) -> dict:
+    def _refuse_what_loading_would(self, entry: dict[str, Any]) -> None:
+        """Run the loader's checks with the new model: a logged model never makes the file one
+        the app refuses (a near miss of a declared operation, a NaN parameter, an option...)."""
+        where = f"{self.path}: model '{msg_name(entry['id'])}'"
+        try:
+            new = ModelEntry.model_validate(entry)
+        except ValidationError as exc:
+            problems = pydantic_problems(exc, self.path, {"models": [entry]}, ("models", 0))
+            raise ValueError(problems[0]) from None
+        try:
+            entries = [ModelEntry.model_validate(m) for m in self.doc["models"]] + [new]
+            ops = [OperationSpec.model_validate(o) for o in self.doc["operations"]]
+            specs = [MetricSpec.model_validate(m) for m in self.doc["metrics"]]
+        except ValidationError:  # a hand-edited file the loader reports itself
+            return
+        checked = check_forest(self.doc["name"], entries, ops, specs, self.path)
+        mine = [p for p in checked.problems if p.startswith(where + ":")]
+        if mine:
+            raise ValueError(mine[0])
+
+    def _operation(self, operation: Any, where: str) -> tuple[dict, dict | None]:
+        """The model's operation, and its declaration when it is new (added once the model is)."""
         if isinstance(operation, str):
             name, params = operation, {}
         elif isinstance(operation, tuple):
@@ -95,9 +153,10 @@ class ExperimentLog:
         for key, value in params.items():
             if not isinstance(value, _SCALARS):
                 raise ValueError(f"{where}: operation.parameters.{key}: must be a scalar, got {value!r}")
+        declare = None
         if name not in {o["name"] for o in self.doc["operations"]}:
-            self.doc["operations"].append({"name": name, "parameters": {k: {} for k in params}})
-        return {"name": name, "parameters": dict(params)}
+            declare = {"name": name, "parameters": {k: {} for k in params}}
+        return {"name": name, "parameters": dict(params)}, declare
 
     def _relative(self, path: Path) -> str:
         try:

@@ -41,6 +41,8 @@ def compile_pattern(text: str | None) -> regex.Pattern | None:
         return regex.compile(text, regex.IGNORECASE | regex.VERSION0)
     except (regex.error, OverflowError, RecursionError, ValueError) as exc:
         raise PatternError(INVALID.format(str(exc) or type(exc).__name__)) from None
+    except KeyError:  # regex's own lookup fails when an inline (?V1) meets our VERSION0 flag
+        raise PatternError(INVALID.format("(?V0)/(?V1) version flags are not supported")) from None
 
 
 def match_mask(pattern: regex.Pattern | None, names: Sequence[str],

@@ -43,6 +43,19 @@ def next_selection(forest: ExperimentForest, event: str, current: Sequence[str],
     return current
 
 
+def is_scatter_selection(payload: Any) -> bool:
+    """Whether the scatterplot's ``selectedData`` is a user's box, lasso or click.
+
+    Plotly also reports a selection with no points and no box when its own box outline or
+    selected points are cleared (assets/cc_clientside.js ``clearScatterBox`` does that after a
+    selection changes); that one must not clear the selection.
+    A box or lasso over empty space still counts: it carries its ``range`` or ``lassoPoints``.
+    """
+    if not isinstance(payload, dict):
+        return False
+    return bool(payload.get("points") or payload.get("range") or payload.get("lassoPoints"))
+
+
 def kept_selection(selection: Sequence[str], passing: Iterable[str] | None) -> list[str]:
     """The selection intersected with the models passing the filters (all pass when None)."""
     if passing is None:

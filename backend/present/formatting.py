@@ -53,6 +53,14 @@ def _parse(spec: str) -> dict[str, str | None]:
     return match.groupdict()
 
 
+def spec_parts(spec: str) -> dict[str, str | None]:
+    """The fields of a d3-format specifier (fill, align, ..., type); ValueError if it is not one.
+
+    Public so the config checks refuse exactly the strings this module cannot parse.
+    """
+    return dict(_parse(spec))
+
+
 def d3_format(spec: str | None, value: object) -> str:
     """Format ``value`` like d3.format(spec)(value); strings and None pass through as text.
 

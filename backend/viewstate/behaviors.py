@@ -17,12 +17,12 @@ from dataclasses import dataclass, replace
 
 from backend.viewstate.codec import (
     SORT_DIRECTIONS,
+    bounds,
     decode_ids,
     encode_ids,
     escape,
     first,
     ignored,
-    number,
     parse_sort,
     sort_text,
     unescape,
@@ -76,7 +76,7 @@ class BehaviorView:
             level=self.level if self.level != "class" else None,
             **{"class": str(self.class_filter) if self.class_filter is not None else None},
             sort=sort_text(self.sort),
-            brush=";".join(f"{escape(m)}:{number(lo)}:{number(hi)}" for m, lo, hi in self.brushes) or None,
+            brush=";".join(f"{escape(m)}:" + ":".join(bounds(lo, hi)) for m, lo, hi in self.brushes) or None,
             page=str(self.page) if self.page else None,
             wrong=str(self.wrong) if self.wrong is not None else None,
             pair=encode_ids(self.pair) if self.pair else None,

@@ -15,6 +15,7 @@ ignored becomes one line, ``Ignored in the URL: ...``, and unknown model ids one
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import parse_qs, urlencode
 
@@ -90,12 +91,30 @@ def known_ids(ids: list[str], known: Mapping | set) -> tuple[list[str], list[str
 def build_query(params: Mapping[str, str | None]) -> str:
     """'?a=1&b=2' from the non-empty params, in the given order; '' when all are empty."""
     items = [(k, v) for k, v in params.items() if v not in (None, "")]
-    return "?" + urlencode(items) if items else ""
+    # surrogatepass: a lone surrogate (only a hand-made request sends one) is written, not raised
+    return "?" + urlencode(items, errors="surrogatepass") if items else ""
 
 
 def number(value: float) -> str:
     """A float as view state writes it (6 significant digits, like every range and budget)."""
     return f"{value:.6g}"
+
+
+def bounds(lo: float, hi: float) -> tuple[str, str]:
+    """A range's ends at 6 significant digits, rounded outward so a bookmark keeps every model.
+
+    Why: a brush that ends at a metric's maximum (11.124405) written to nearest ('11.1244')
+    would drop the model at that end after a reload.
+    """
+    return _outward(lo, up=False), _outward(hi, up=True)
+
+
+def _outward(value: float, up: bool) -> str:
+    text = number(value)
+    if not math.isfinite(value) or (float(text) >= value if up else float(text) <= value):
+        return text
+    step = 10.0 ** (math.floor(math.log10(abs(value))) - 5)
+    return number(float(text) + (step if up else -step))
 
 
 SORT_DIRECTIONS = ("desc", "asc")

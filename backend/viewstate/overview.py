@@ -30,6 +30,7 @@ from backend.overview.encodings import default_encodings
 from backend.overview.filters import Budget, RangeFilter, within_domain
 from backend.overview.pareto import Objectives, directions
 from backend.viewstate.codec import (
+    bounds,
     build_query,
     decode_ids,
     encode_ids,
@@ -47,8 +48,10 @@ ARRANGEMENTS = ("op", "step")  # by operation (the default), by step
 TABS = ("compare", "filter", "pareto")  # the bottom-right card's panes; compare is the default
 NO_METRIC = "none"  # color=none: no colour metric (a metric cannot be called "none" in the URL)
 OPS = ("<=", ">=")
-_BUDGET = re.compile(r"(?P<metric>.+?)(?P<pad>\s*)(?P<op><=|>=|≤|≥)\s*(?P<value>[-+0-9.eE]+|inf|-inf)",
-                     re.DOTALL)  # a whole part (fullmatch); a name may hold any character
+# A whole part (fullmatch); a name may hold any character. The pad starts only after a non-blank
+# (or is empty), so a long run of blanks is scanned once, not once per position (quadratic).
+_BUDGET = re.compile(r"(?P<metric>.+?)(?P<pad>(?:(?<!\s)\s*)?)(?P<op><=|>=|≤|≥)"
+                     r"\s*(?P<value>[-+0-9.eE]+|inf|-inf)", re.DOTALL)
 _DIRECTIONS = (":max", ":min")
 
 Query = Mapping[str, str | list[str]]
@@ -105,7 +108,8 @@ class OverviewView:
                 "y": self.y or NO_METRIC,
                 "arrange": None if self.arrange == "op" else self.arrange,
                 "tab": None if self.tab == "compare" else self.tab,
-                "filter": ";".join(f"{escape(f.metric)}:{number(f.lo)}:{number(f.hi)}" for f in self.filters),
+                "filter": ";".join(f"{escape(f.metric)}:" + ":".join(bounds(f.lo, f.hi))
+                                   for f in self.filters),
                 "budget": ";".join(f"{escape(b.metric)}{b.op}{number(b.value)}" for b in self.budgets),
                 "pareto": _encode_pareto(self.pareto),
                 "refine": self.refine or None,
@@ -177,6 +181,8 @@ def store_filters(rows: Sequence[dict] | None) -> tuple[RangeFilter, ...]:
     """The brushed filter rows (unbrushed rows filter nothing)."""
     out = []
     for row in rows or ():
+        if not isinstance(row, dict) or not isinstance(row.get("metric"), str):
+            continue  # a hand-made request's store: a row must name a metric
         lo, hi = finite(row.get("lo")), finite(row.get("hi"))
         if row.get("metric") and lo is not None and hi is not None:
             out.append(RangeFilter(row["metric"], lo, hi))
@@ -187,6 +193,8 @@ def store_budgets(budgets: Sequence[dict] | None) -> tuple[Budget, ...]:
     """The complete budget rows (a metric and a finite value)."""
     out = []
     for row in budgets or ():
+        if not isinstance(row, dict) or not isinstance(row.get("metric"), str):
+            continue
         value = finite(row.get("value"))
         if row.get("metric") and value is not None:
             op = row.get("op") if row.get("op") in OPS else "<="

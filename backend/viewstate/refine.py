@@ -41,12 +41,18 @@ def encode_refinement(allowed: Mapping[int, Sequence[str]]) -> str:
     return ";".join(parts)
 
 
+def _is_index(text: str) -> bool:
+    """Whether int() reads it: ``isdigit`` also accepts '²', and int() refuses 4,300+ digits."""
+    text = text.strip()
+    return text.isdecimal() and len(text) <= 18
+
+
 def decode_refinement(text: str | None) -> Refinement:
     """Inverse of :func:`encode_refinement`; malformed parts are ignored, never raised."""
     out: Refinement = {}
     for part in (text or "").split(";"):
         index, sep, body = part.partition(":")
-        if not sep or not index.strip().isdigit():
+        if not sep or not _is_index(index):
             continue
         values = out.setdefault(int(index), [])
         for value in (unescape(v) for v in body.split("|")):
@@ -60,7 +66,7 @@ def malformed_parts(text: str | None) -> list[str]:
     bad = []
     for part in (text or "").split(";"):
         index, sep, _ = part.partition(":")
-        if part.strip() and (not sep or not index.strip().isdigit()):
+        if part.strip() and (not sep or not _is_index(index)):
             bad.append(part)
     return bad
 

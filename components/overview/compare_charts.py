@@ -13,7 +13,6 @@ pseudo-HTML; ``customdata`` keeps the raw model id for click and hover callbacks
 
 from __future__ import annotations
 
-import textwrap
 from collections import defaultdict
 from html import escape as _html_escape
 from typing import Any
@@ -25,11 +24,12 @@ from backend.experiment.forest import ExperimentForest
 from backend.experiment.schema import MetricSpec
 from backend.present.formatting import format_metric
 from backend.present.scales import APPLE8
+from components.overview.tick_labels import PLOT_PX, TickLayout, tick_layout, title_lines
 
-WRAP = 15  # characters per x tick line, as the reference
 PLOT_HEIGHT = 144  # the reference's chart height (the plot area here; margins come on top)
 MARGIN = {"l": 52, "r": 12, "t": 26}
-LINE_PX = 13
+TITLE_LINE_PX = 15  # one line of the 11 px axis title
+MIN_PLOT_PX = 232  # the plot's width in the side card at its minimum width (320 px)
 
 
 def escape(text: str) -> str:
@@ -47,9 +47,14 @@ def metric_title(metric: MetricSpec) -> str:
     return f"{metric.name} ({metric.unit})" if metric.unit else metric.name
 
 
-def wrap_label(text: str, width: int = WRAP) -> list[str]:
-    """Word-wrapped lines of an x label (long words are kept whole rather than cut)."""
-    return textwrap.wrap(text, width, break_long_words=False) or [text]
+def x_ticks(table: ComparisonTable) -> TickLayout:
+    """The wrapped, upright x labels of the table's charts (the same for every metric)."""
+    return tick_layout([format_value(v) for v in axis_order(table, 0)])
+
+
+def min_chart_width(table: ComparisonTable) -> int:
+    """The narrowest chart whose x labels stay upright and apart; a narrower card scrolls it."""
+    return MARGIN["l"] + MARGIN["r"] + x_ticks(table).plot_width()
 
 
 def tick_format(metric: MetricSpec, top: float) -> str:
@@ -119,9 +124,9 @@ def bar_figure(forest: ExperimentForest, table: ComparisonTable, metric: MetricS
             "marker": {"color": colour_of(ci), "line": {"color": "rgba(255,255,255,0.9)", "width": 1}},
             "showlegend": False,
         })
-    ticks = [wrap_label(format_value(v)) for v in xs]
-    lines = max((len(t) for t in ticks), default=1)
-    bottom = 22 + LINE_PX * lines
+    ticks = x_ticks(table)
+    heading = title_lines(xtitle, min(max(ticks.plot_width(), MIN_PLOT_PX), PLOT_PX))
+    bottom = 12 + ticks.height + TITLE_LINE_PX * len(heading)
     return {
         "data": traces,
         "layout": {
@@ -131,10 +136,14 @@ def bar_figure(forest: ExperimentForest, table: ComparisonTable, metric: MetricS
             "title": {"text": escape(metric_title(metric)), "x": 0, "xanchor": "left", "xref": "paper",
                       "y": 1, "yanchor": "top", "yref": "container", "pad": {"t": 6},
                       "font": {"size": 12, "color": "#374151"}},
-            "xaxis": {"tickmode": "array", "tickvals": list(range(len(xs))),
-                      "ticktext": ["<br>".join(escape(part) for part in t) for t in ticks],
+            # upright labels, wrapped with <br>: Plotly would otherwise turn them 90° and cut them
+            "xaxis": {"tickmode": "array", "tickvals": list(range(len(xs))), "tickangle": 0,
+                      "ticktext": ["<br>".join(escape(part) for part in t) for t in ticks.lines],
+                      "tickfont": {"size": ticks.font},
                       "range": [-0.5, len(xs) - 0.5], "fixedrange": True, "showgrid": False,
-                      "title": {"text": escape(xtitle), "standoff": 4, "font": {"size": 11}}},
+                      "automargin": False,
+                      "title": {"text": "<br>".join(escape(line) for line in heading), "standoff": 4,
+                                "font": {"size": 11}}},
             "yaxis": {"rangemode": "tozero", "nticks": 5, "tickformat": tick_format(metric, top),
                       "fixedrange": True, "gridcolor": "#eef0f3", "zeroline": True,
                       "zerolinecolor": "#d1d5db"},

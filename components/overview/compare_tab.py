@@ -23,7 +23,13 @@ from backend.comparability import ComparisonTable, axis_order, format_value
 from backend.experiment.forest import ExperimentForest
 from backend.overview.compare import COMPARE_RANGE, Comparison
 from backend.present.formatting import format_metric
-from components.overview.compare_charts import bar_figure, bar_legend, metric_title, variable_title
+from components.overview.compare_charts import (
+    bar_figure,
+    bar_legend,
+    metric_title,
+    min_chart_width,
+    variable_title,
+)
 
 # Ids of the tab's own components (kebab-case, "overview-compare-" prefix).
 CHART = "overview-compare-chart"  # pattern: {"type": CHART, "metric": <index of primary metric>}
@@ -140,13 +146,14 @@ def bar_charts(forest: ExperimentForest, table: ComparisonTable) -> list:
     legend = bar_legend(table)
     if legend is not None:
         out.append(legend)
+    width = min_chart_width(table)  # upright x labels need this much; a narrower card scrolls
     for i, metric in enumerate(forest.primary_metrics):
         figure = bar_figure(forest, table, metric)
-        out.append(dcc.Graph(
+        out.append(html.Div(dcc.Graph(
             id={"type": CHART, "metric": i}, figure=figure, className="cc-bars-chart",
-            style={"height": f"{figure['layout']['height']}px"}, clear_on_unhover=True,
-            config={"displayModeBar": False, "responsive": True, "scrollZoom": False},
-        ))
+            style={"height": f"{figure['layout']['height']}px", "minWidth": f"{width}px"},
+            clear_on_unhover=True, config={"displayModeBar": False, "responsive": True, "scrollZoom": False},
+        ), className="cc-bars-scroll"))
     return out
 
 

@@ -97,7 +97,9 @@ def map_elements(
         data = {"id": model.id, "params": _param_label(forest, model.id), "color": fill,
                 "size": round(float(diameter), 1), "border": "#f2f2f2" if is_dark(fill) else "#d1d5db",
                 "column": col}
-        node = {"data": data, "position": grid_to_pixels(col, row), "grabbable": False}
+        # "classes" always set: dash-cytoscape patches a changed value but leaves the classes of
+        # a node whose key vanished, so an expanded node would keep looking collapsed
+        node = {"data": data, "position": grid_to_pixels(col, row), "grabbable": False, "classes": ""}
         if model.id in hidden_counts:
             data["badge"] = f"+{hidden_counts[model.id]}"
             node["classes"] = "collapsed"
@@ -144,13 +146,9 @@ STYLESHEET: list[dict] = [
         "min-zoomed-font-size": 0, "border-width": 3, "border-style": "double",
         "border-color": "#6b7280"}},
     {"selector": "node.frontier", "style": {"shape": "diamond"}},
-    {"selector": "node.colhead", "style": {
-        "shape": "round-rectangle", "background-opacity": 0, "border-width": 0, "width": 180,
-        "height": 30, "label": "data(label)", "text-valign": "center", "font-size": 17,
-        "text-wrap": "wrap", "text-max-width": 180,
-        "font-weight": "bold", "color": "#4b5563", "min-zoomed-font-size": 0,
-        "font-family": "system-ui, sans-serif", "text-outline-width": 0,
-    }},
+    # Column headers are drawn as HTML over the map (assets/cc_map_headers.js), so they stay
+    # readable at any zoom; their nodes only carry the labels and positions.
+    {"selector": "node.colhead", "style": {"display": "none", "events": "no"}},
     {"selector": "edge", "style": {
         "width": "data(w)", "curve-style": "taxi", "taxi-direction": "rightward", "taxi-turn": "60%",
         "line-fill": "linear-gradient", "line-gradient-stop-colors": "data(grad)",
@@ -170,7 +168,7 @@ def model_map(component_id: str, elements: list[dict]) -> cyto.Cytoscape:
         id=component_id,
         elements=elements,
         stylesheet=STYLESHEET,
-        layout={"name": "preset", "fit": False},  # assets/cc_clientside.js fits the width
+        layout={"name": "preset", "fit": False},  # assets/cc_clientside.js fits the whole forest
         boxSelectionEnabled=True,
         autoungrabify=True,
         minZoom=0.1,

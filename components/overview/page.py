@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from dash import dcc, html
 
@@ -137,5 +138,31 @@ def overview_page(
             html.Div(notices(forest, lines, collapsed), id=ids.OV_NOTICE),
             html.Div([map_pane(forest, view, collapsed), side_pane(forest, view)], className="cc-main"),
         ],
+        className="cc-overview",
+    )
+
+
+def empty_overview(models_path: Path) -> html.Div:
+    """The Overview of an experiment with no models yet (a live ExperimentLog before its first).
+
+    The map, scatterplot and tabs need at least one model; this says what is happening and
+    where the models will come from instead. A plain link reloads the whole page, which
+    re-reads the models file once it changed.
+    """
+    return html.Div(
+        html.Div(
+            [
+                html.H2("No models yet", id=ids.OV_EMPTY),
+                html.P(
+                    f"This experiment's models file ({models_path}) is empty; "
+                    "models appear here as they are logged."
+                ),
+                html.P("Reload the page after your training script logs its first model.",
+                       className="cc-hint"),
+                html.A("Reload", href="/", className="cc-button"),
+            ],
+            className="cc-card",
+            style={"maxWidth": "720px", "margin": "48px auto", "padding": "16px 24px"},
+        ),
         className="cc-overview",
     )

@@ -65,6 +65,7 @@ OV_SEARCH_HIT = "overview-search-hit"  # pattern id: {"type": OV_SEARCH_HIT, "id
 OV_BEHAVIORS = "overview-behaviors"
 OV_LAYERS = "overview-layers"
 OV_NOTICE = "overview-notice"
+OV_EMPTY = "overview-empty"  # the empty state of an experiment with no models yet
 OV_SCATTER_SLOT = "overview-scatter-slot"
 OV_TAB = "overview-tab"  # RadioItems: "compare" | "filter" | "pareto"
 OV_COMPARE = "overview-compare"  # the Compare tab's body (filled by pages/_compare_callbacks.py)

@@ -139,3 +139,17 @@ def test_page_stores_notices_and_cards(imagenet):
     assert hover_details(imagenet, "resnet50trained", None, on_edge=False)[1] is False
     assert hover_details(imagenet, "resnet50trained", None, on_edge=True) == ([], True)
     assert hover_details(imagenet, None, {"target": "ghost"}, on_edge=True) == ([], True)
+
+
+def test_every_node_states_its_classes_so_expanding_clears_collapsed(imagenet):
+    """dash-cytoscape leaves the classes of a node whose "classes" key vanished: an expanded
+    node would keep looking collapsed unless every node says "" explicitly."""
+    positions = {m.id: (imagenet.depth(m.id), i) for i, m in enumerate(imagenet)}
+    collapsed = map_elements(imagenet, positions, ["Base"], None, None, {"resnet50trained": 51})
+    expanded = map_elements(imagenet, positions, ["Base"], None, None)
+    nodes = lambda els: {e["data"]["id"]: e for e in els if "source" not in e["data"]}  # noqa: E731
+    assert nodes(collapsed)["resnet50trained"]["classes"] == "collapsed"
+    assert nodes(collapsed)["resnet50trained"]["data"]["badge"] == "+51"
+    assert all(e["classes"] == "" for mid, e in nodes(expanded).items() if not mid.startswith("__col__"))
+    head = next(r for r in STYLESHEET if r["selector"] == "node.colhead")["style"]
+    assert head["display"] == "none"  # the labels are drawn as HTML (assets/cc_map_headers.js)

@@ -40,7 +40,7 @@ CONFIGS = CORPUS / "configs"
 CONFIG_CASES = sorted(d.name for d in CONFIGS.iterdir() if (d / "expect.txt").is_file())
 # the same path a user takes, as a separate process: exit status 2 and stderr, no traceback
 CLI_CASES = ["yaml-unclosed-bracket", "duplicate-id", "alias-bomb", "huge-models-file",
-             "inspector-module-missing"]
+             "inspector-module-missing", "cycle-hidden-behind-type-errors", "checkpoint-missing"]
 INSPECTOR_CASES = yaml.safe_load((REPO / "tests" / "support" / "inspectors" / "cases.yaml").read_text())
 
 
@@ -121,10 +121,24 @@ def test_config_case_through_cli(case: str, tmp_path: Path):
     _assert_problem_lines(out.stderr, config.parent, _expect(case))
 
 
+# cases whose models file loads on its own: the problem is --check's (a missing checkpoint, no
+# models) or lies between it and the case's experiments.yaml (a metric declared with two formats)
+LOADS_ALONE = {"checkpoint-missing", "no-models-in-models-file", "metric-conflicts-with-models-file",
+               "operation-parameter-conflicts-with-models-file"}
+
+
 def _models_file_cases(suffix: str) -> list[str]:
     names = {"deeply-nested-json": "json"}  # generated files: the suffix they are written with
-    return [c for c in CONFIG_CASES if (CONFIGS / c / f"models.{suffix}").is_file()
-            or (c in GENERATED and names.get(c, "yaml") == suffix)]
+    return [c for c in CONFIG_CASES if c not in LOADS_ALONE and ((CONFIGS / c / f"models.{suffix}").is_file()
+            or (c in GENERATED and names.get(c, "yaml") == suffix))]
+
+
+@pytest.mark.parametrize("case", sorted(LOADS_ALONE))
+def test_models_file_that_loads_alone_is_refused_with_its_config(case: str, tmp_path: Path):
+    """The cases left out of the live test below: their models file alone loads, the case does not."""
+    config = stage_case(case, tmp_path)
+    load_experiment(config.parent / "models.yaml", cache_dir=tmp_path / "cache")
+    assert cli.main(["--check", "--config", str(config), "--cache-dir", str(tmp_path / "cache")]) == 2
 
 
 @pytest.mark.parametrize("suffix", ["yaml", "json"])
@@ -194,7 +208,10 @@ def test_inspector_fails_at_start_in_one_line(case: dict, tmp_path: Path, monkey
     """The CLI names the plug-in problem (exit 2); so does the app when it starts the inspector."""
     _generate(case, tmp_path, monkeypatch)
     config = tmp_path / "experiments.yaml"
-    config.write_text(f"name: t\nmodels: {tiny_experiment / 'models.yaml'}\n"
+    ckpt = tiny_experiment / "ckpt"  # models whose checkpoints exist: --check reports missing ones too
+    (tmp_path / "models.yaml").write_text(f"models:\n  - {{id: base, checkpoint: {ckpt / 'base.pt'}}}\n"
+                                          f"  - {{id: child, base: base, checkpoint: {ckpt / 'child.pt'}}}\n")
+    config.write_text(f"name: t\nmodels: {tmp_path / 'models.yaml'}\n"
                       f"inspector: {{module: {case['module']}, class: {case['class']}}}\n")
     with pytest.raises(InspectorError) as info:
         make_inspector(_spec(case))

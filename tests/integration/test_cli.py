@@ -77,3 +77,56 @@ def test_print_schema_is_json_schema():
     assert schema["title"] == "Compress & Compare experiments.yaml"
     assert {"name", "models", "metrics", "operations", "inspector", "cache_dir"} <= set(schema["properties"])
     assert "higher_is_better" in schema["$defs"]["MetricSpec"]["properties"]
+
+
+def test_check_reports_every_problem_in_one_run(tmp_path: Path):
+    """Type errors used to hide the structural checks: six problems took two runs to see."""
+    bad = tmp_path / "experiments.yaml"
+    bad.write_text("name: t\nmetrics: [{name: Accuracy, format: 12}, {name: size, min: 5, max: 1}]\n"
+                   "models:\n  - {id: root, tag: [x], metrics: {Accuracy: 0.9}}\n"
+                   "  - {id: a, base: b, metrics: {Accuracy: .nan}}\n  - {id: b, base: a}\n"
+                   "  - {id: c, base: root, metrics: {accuracy: 0.5}, checkpoint: c.pt}\n")
+    out = run_cli("--check", "--config", str(bad))
+    assert out.returncode == 2 and out.stdout == "" and "Traceback" not in out.stderr
+    assert out.stderr.strip().splitlines() == [
+        f"{bad}: metrics[0] ('Accuracy').format: must be a string, got 12",
+        f"{bad}: metrics[1] ('size').min: 5 is above max 1 (a range needs min <= max)",
+        f"{bad}: model 'root': tag: must be a string, got ['x']",
+        f"{bad}: model 'a': metrics.Accuracy: must be a finite number, got nan (use null for a missing value)",
+        f"{bad}: model 'c': metrics.accuracy: metric is not declared in metrics (did you mean 'Accuracy'?)",
+        f"{bad}: model 'a': base: cycle of base links: a -> b -> a",
+        f"{bad}: model 'c': checkpoint: file not found: {tmp_path / 'c.pt'}",
+    ]
+
+
+def test_check_refuses_an_experiment_without_models(tmp_path: Path):
+    empty = tmp_path / "models.yaml"
+    empty.write_text("name: live\nmetrics: [{name: acc}]\nmodels: []\n")
+    out = run_cli("--check", "--config", str(empty))
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.strip() == (f"{empty}: models: the experiment has no models (the list is empty); "
+                                  "--check needs at least one (the app starts and waits for them)")
+
+
+def test_check_says_which_checks_it_skipped(tmp_path: Path):
+    config = tmp_path / "experiments.yaml"
+    config.write_text("name: t\nmodels: models.json\ninspector: {module: m, clas: C}\n")
+    (tmp_path / "models.json").write_text('{"models": [}')
+    out = run_cli("--check", "--config", str(config))
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines()[-1] == (
+        f"{config}: not checked until the problems above are fixed: the models (ids, bases, cycles, metric "
+        "values, references to metrics and operations, checkpoints): the models file could not be read; "
+        "the inspector import (its section has problems)")
+
+
+def test_check_warns_about_a_metric_declared_twice_and_passes(tmp_path: Path):
+    (tmp_path / "models.yaml").write_text("metrics: [{name: acc, format: '.3f'}]\nmodels: [{id: r, metrics: {acc: 1}}]\n")
+    config = tmp_path / "experiments.yaml"
+    config.write_text("name: t\nmodels: models.yaml\nmetrics: [{name: acc, primary: true}]\n")
+    out = run_cli("--check", "--config", str(config))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().endswith("t: 1 models, 1 roots, 0 operations, 1 metrics")
+    assert out.stderr.strip() == (f"warning: {config}: metric 'acc' is declared here and in "
+                                  f"{tmp_path / 'models.yaml'}; merged field by field (format from "
+                                  "models.yaml; primary from experiments.yaml)")

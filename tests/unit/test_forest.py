@@ -115,7 +115,10 @@ def test_models_file_path_relative_to_config(tmp_path: Path):
     exp = load_experiment(tmp_path / "exp.yaml")
     assert exp.models_path == tmp_path / "sub" / "models.yaml"
     assert exp.forest["r"].checkpoint == tmp_path / "sub" / "r.pt"
-    assert exp.forest.metric("acc").primary and exp.forest.metric("acc").unit is None
+    # declared in both files: merged field by field (the config's spec used to replace the
+    # models file's, and its unit vanished), with a warning naming the metric
+    assert exp.forest.metric("acc").primary and exp.forest.metric("acc").unit == "%"
+    assert [w for w in exp.forest.warnings if "metric 'acc' is declared here and in" in w]
 
 
 def test_numeric_ids_become_strings(tmp_path: Path):

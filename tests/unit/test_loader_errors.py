@@ -62,7 +62,7 @@ WHOLE = [
     ("bad-device", "name: t\nmodels: []\ninspector: {module: m, class: C, device: tpu}\n",
      ["inspector.device: input should be 'cpu', 'cuda' or 'auto', got 'tpu'"]),
     ("metric-spec-typo", "name: t\nmetrics: [{name: acc, primry: true}]\nmodels: []\n",
-     ["metrics[0].primry: unknown key (did you mean 'primary'?)"]),
+     ["metrics[0] ('acc').primry: unknown key (did you mean 'primary'?)"]),
     ("yaml-syntax", "name: t\nmodels: [1, 2\n",
      None),  # message checked separately: invalid YAML at line, column
     ("top-level-list", "- a\n- b\n", None),

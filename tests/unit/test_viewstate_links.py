@@ -79,3 +79,24 @@ def test_after_change_keeps_other_keys_and_drops_per_model_ones():
         "models": "b,c", "base": "b", "mode": "relative"}
     assert parse_search(after_change(search, ["a", "b", "c"], "c")) == {
         "models": "c,a,b", "base": "c", "sort": "b:desc", "mode": "relative"}
+
+
+def test_range_bounds_round_outward_so_a_bookmark_keeps_the_end_models():
+    from backend.viewstate.codec import bounds
+
+    # the demo's Latency range: to nearest, 11.124405 would be written '11.1244' and drop its model
+    assert bounds(1.0244049, 11.124405) == ("1.0244", "11.1245")
+    lo, hi = bounds(-3.14159265, 2.71828183)
+    assert float(lo) <= -3.14159265 and float(hi) >= 2.71828183
+    assert bounds(0.5, 0.75) == ("0.5", "0.75")  # exact at 6 digits: unchanged
+    assert bounds(float("-inf"), float("inf")) == ("-inf", "inf")
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e300, max_value=1e300),
+       st.floats(allow_nan=False, allow_infinity=False, min_value=-1e300, max_value=1e300))
+def test_range_bounds_always_contain_the_range(a, b):
+    from backend.viewstate.codec import bounds
+
+    lo, hi = min(a, b), max(a, b)
+    text_lo, text_hi = bounds(lo, hi)
+    assert float(text_lo) <= lo and float(text_hi) >= hi
