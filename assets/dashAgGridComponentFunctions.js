@@ -31,6 +31,23 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions = window.dashAgGrid
                            onClick: function (e) { e.stopPropagation(); } }, "Layers ›") : null));
   };
 
+  /* A model column's header text: its name and what its sort does, in the server's words
+     (components/behaviors/grid.py sort_labels); the grid still handles the click and cycle. */
+  dagcomponentfuncs.BhHeader = function (props) {
+    const col = props.column;
+    const [sort, setSort] = React.useState(col.getSort() || null);
+    React.useEffect(function () {
+      const changed = function () { setSort(col.getSort() || null); };
+      col.addEventListener("sortChanged", changed);
+      return function () { col.removeEventListener("sortChanged", changed); };
+    }, [col]);
+    const labels = props.sortLabels || {};
+    const sortable = !!props.enableSorting;
+    return h("span", { className: "bh-head", title: sortable ? props.sortTitle : props.displayName },
+      h("span", { className: "bh-head-name" }, props.displayName),
+      sortable ? h("span", { className: sort ? "bh-sort bh-sort-on" : "bh-sort" }, labels[sort || "none"] || "") : null);
+  };
+
   dagcomponentfuncs.BhCell = function (props) {
     const c = props.value;
     if (!c) return null;

@@ -2,7 +2,9 @@
 
 One store holds the view (``ids.BH_STATE``); two small keys derived from it decide what must be
 redrawn: the rows (a new key remounts the infinite grid, which then asks for page 0) and the
-histograms (not redrawn by brushing, so a drag is never interrupted).
+histograms (not redrawn by brushing, so a drag is never interrupted). The page's layout draws
+the slots once with ``rows_slots`` and ``head_slots`` (cached results on the first render), so
+no callback runs on page load; only the Load button starts a job.
 """
 
 from __future__ import annotations
@@ -27,11 +29,40 @@ from components.behaviors.events import action_of
 from components.behaviors.grid import request_page
 from components.behaviors.layout import empty_figure
 from components.behaviors.sections import grid_rows, head_section, not_ready, rows_section
-from components.behaviors.toolbar import HIDDEN, filter_chips, toolbar_state
+from components.behaviors.toolbar import HIDDEN, filter_chips, mode_state, toolbar_state
 from components.shared import ids
 from pages import _behaviors_data as bd
 
 EMPTY_PAGE = {"rowData": [], "rowCount": 0}
+RUNNING = "Computing predictions… (Cancel stops the job)"
+CANCELLED = "Cancelled: the job stopped; nothing partial was cached."
+
+
+def rows_slots(view, pos) -> tuple:
+    """(summary, grid, empty state, filter chips, toolbar style, extras style) of a view, from the
+    cache only: the empty state names the models whose predictions are not computed."""
+    try:
+        absent = bd.missing(view)
+        if absent:
+            return None, None, not_ready(missing=absent), None, HIDDEN, HIDDEN
+        d, result = bd.run(view)
+        sig = significance(d)
+    except FAILURES as exc:
+        return None, None, not_ready(str(exc)), None, HIDDEN, HIDDEN
+    summary, table = rows_section(view, d.comparisons[view.comparison], result, sig, pos_sort(pos))
+    return summary, table, None, filter_chips(view, d.class_names), {}, {}
+
+
+def head_slots(view) -> tuple:
+    """(histograms, flip matrix, attribution) of a view, from the cache only."""
+    try:
+        if not bd.ready(view):
+            return None, empty_figure(), None
+        d, result = bd.run(view)
+        attributions = bd.attribution(view)
+    except FAILURES as exc:
+        return html.P(str(exc), className="cc-error"), empty_figure(), None
+    return head_section(view, d.comparisons[view.comparison], result, flip_matrix(d), attributions)
 
 
 @callback(
@@ -42,6 +73,8 @@ EMPTY_PAGE = {"rowData": [], "rowCount": 0}
     Output(f"{ids.BH_CLASS}-box", "style"),
     Output(ids.BH_CLASS, "value"),
     Output(ids.BH_WRONG, "value"),
+    Output(ids.BH_MODE, "options"),
+    Output(ids.BH_MODE, "value"),
     Input(ids.BH_LEVEL, "n_clicks"),
     Input(ids.BH_CLASS, "value"),
     Input(ids.BH_COMPARISON, "value"),
@@ -56,17 +89,22 @@ EMPTY_PAGE = {"rowData": [], "rowCount": 0}
     State(ids.BH_STATE, "data"),
     State(ids.BH_GRIDKEY, "data"),
     State(ids.BH_HEADKEY, "data"),
+    prevent_initial_call=True,
 )
 def update_state(*args):
-    """Every control feeds one pure reducer; derived keys change only when their inputs do."""
+    """Every control feeds one pure reducer; derived keys change only when their inputs do.
+    A mode the comparison does not have is disabled and never chosen (MSE, KL: Relative only)."""
     state, grid_key, head_key = args[-3:]
     view = view_from_dict(state)
     trigger = ctx.triggered_id
     fresh = trigger == ids.BH_READY  # predictions just arrived: redraw everything
+    valueless = bd.relative_only()
     if trigger is not None and not fresh:
-        view = apply_action(view, *action_of(trigger, ctx.triggered[0]["value"] if ctx.triggered else None))
+        value = ctx.triggered[0]["value"] if ctx.triggered else None
+        view = apply_action(view, *action_of(trigger, value), relative_only=valueless)
     rows, head = redraw_keys(view, grid_key, head_key, fresh)
-    return view_to_dict(view), rows or no_update, head or no_update, *toolbar_state(view)
+    return (view_to_dict(view), rows or no_update, head or no_update, *toolbar_state(view),
+            *mode_state(view, valueless))
 
 
 @callback(
@@ -79,19 +117,11 @@ def update_state(*args):
     Input(ids.BH_GRIDKEY, "data"),
     State(ids.BH_STATE, "data"),
     State(ids.BH_POS, "data"),
+    prevent_initial_call=True,
 )
 def render_rows(_key, state, pos):
     """The Dataset summary and a fresh grid whenever what the rows depend on changes."""
-    view = view_from_dict(state)
-    try:
-        if not bd.ready(view):
-            return None, None, not_ready(), None, HIDDEN, HIDDEN
-        d, result = bd.run(view)
-        sig = significance(d)
-    except FAILURES as exc:
-        return None, None, not_ready(str(exc)), None, HIDDEN, HIDDEN
-    summary, table = rows_section(view, d.comparisons[view.comparison], result, sig, pos_sort(pos))
-    return summary, table, None, filter_chips(view, d.class_names), {}, {}
+    return rows_slots(view_from_dict(state), pos)
 
 
 @callback(
@@ -100,18 +130,11 @@ def render_rows(_key, state, pos):
     Output(ids.BH_ATTRIBUTION, "children"),
     Input(ids.BH_HEADKEY, "data"),
     State(ids.BH_STATE, "data"),
+    prevent_initial_call=True,
 )
 def render_head(_key, state):
     """Histograms (class-filtered, never brushed), the flip matrix and the attribution."""
-    view = view_from_dict(state)
-    try:
-        if not bd.ready(view):
-            return None, empty_figure(), None
-        d, result = bd.run(view)
-        attributions = bd.attribution(view)
-    except FAILURES as exc:
-        return html.P(str(exc), className="cc-error"), no_update, None
-    return head_section(view, d.comparisons[view.comparison], result, flip_matrix(d), attributions)
+    return head_slots(view_from_dict(state))
 
 
 @callback(
@@ -145,10 +168,11 @@ def serve_rows(requests, state, pos):
     Output(ids.URL, "search", allow_duplicate=True),
     Input(ids.BH_STATE, "data"),
     Input(ids.BH_POS, "data"),
-    prevent_initial_call=True,
+    prevent_initial_call="initial_duplicate",
 )
 def write_url(state, pos):
-    """Every change of the view is written to the query string (a bookmark restores it)."""
+    """The view is written to the query string on load (what was ignored in the URL leaves it,
+    e.g. mode=absolute of a comparison that has no raw values) and on every change."""
     return with_pos(view_from_dict(state), pos).to_query()
 
 
@@ -179,14 +203,38 @@ def export_csv(_clicks, state, pos):
     running=[
         (Output(ids.BH_LOAD, "disabled"), True, False),
         (Output(ids.BH_CANCEL, "disabled"), False, True),
+        # shown while it runs; the "off" line stays only when no answer replaces it (a cancel)
+        (Output(ids.BH_STATUS, "children"), RUNNING, CANCELLED),
     ],
     cancel=[Input(ids.BH_CANCEL, "n_clicks")],
 )
 def load_predictions(set_progress, _clicks: int, state: dict) -> tuple:
-    """Compute (or read) predictions of the compared models and their paths, with progress."""
+    """Compute (or read) predictions of the compared models and their paths, with progress.
+    Every way it ends writes the status line, so "Cancelled" remains only after a cancel."""
     try:
         seconds = bd.load_predictions(view_from_dict(state),
                                       lambda done, total: set_progress((str(done), str(total))))
     except FAILURES as exc:
         return no_update, str(exc)
     return time.time(), f"Predictions ready in {seconds:.1f} s."
+
+
+@callback(
+    Output(ids.BH_EMPTY, "children", allow_duplicate=True),
+    Input(ids.BH_CANCEL, "n_clicks_timestamp"),
+    State(ids.BH_STATE, "data"),
+    prevent_initial_call=True,
+)
+def cancelled(_when: int, state: dict):
+    """After Cancel, the empty state names the models still not computed (those the job finished
+    before it was stopped stay cached); the status line says "Cancelled" (``running`` above).
+
+    It listens to the click's timestamp, not ``n_clicks``: dash-renderer attaches the running
+    job (``cancelJob``) to every callback whose inputs hold the cancel input, and with a second
+    callback on ``n_clicks`` the job was left running in most tries (4 of 5); on the timestamp,
+    Dash's own cancel callback stopped it every time (10 of 10)."""
+    try:
+        absent = bd.missing(view_from_dict(state))
+    except FAILURES:
+        return no_update
+    return not_ready(missing=absent) if absent else no_update

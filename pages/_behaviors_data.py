@@ -26,6 +26,16 @@ def ready(view: BehaviorView) -> bool:
     return bh.ready(engine(), view)
 
 
+def missing(view: BehaviorView) -> list[str]:
+    """The compared models whose predictions are not computed yet."""
+    return bh.missing(engine(), view)
+
+
+def relative_only() -> tuple[str, ...]:
+    """The comparisons that exist in Relative mode only (no raw values)."""
+    return bh.relative_only(engine())
+
+
 def run(view: BehaviorView, sort: Sort = None, page: int = 0) -> tuple[bh.BehaviorData, bh.QueryResult]:
     """The view's data and one query result."""
     return bh.run(engine(), view, sort, page)

@@ -27,6 +27,7 @@ from server.context import engine, experiment
 CONTROLS = {ids.LY_MATCH: "match", ids.LY_TENSOR: "tensor", ids.LY_VIEW: "display",
             ids.LY_INSTANCE: "instance"}  # the store field each control sets
 SHOWN, HIDDEN = "cc-ly-inst", "cc-ly-inst cc-hidden"
+CANCELLED = "Cancelled: the job stopped; nothing partial was cached."  # what a cancel leaves
 
 
 def render(view: LayersView) -> tuple[list, list, str, str]:
@@ -140,6 +141,9 @@ def write_url(state: dict) -> str:
         (Output(ids.LY_CANCEL, "disabled"), False, True),
         (Output(ids.LY_TENSOR, "disabled"), True, False),
         (Output({"type": ids.DETAIL_BASE, "page": "layers"}, "disabled"), True, False),
+        # shown while it runs; the "off" line stays only when no answer replaces it (a cancel)
+        (Output(ids.LY_STATUS, "children"), "Computing layer statistics… (Cancel stops the job)",
+         CANCELLED),
     ],
     cancel=[Input(ids.LY_CANCEL, "n_clicks")],
 )
@@ -190,7 +194,8 @@ def show_instance(state: dict, shown: str | None) -> tuple:
     prevent_initial_call=True,
     progress=[Output(ids.LY_INST_PROGRESS, "value"), Output(ids.LY_INST_PROGRESS, "max")],
     running=[(Output(ids.LY_INST_LOAD, "disabled"), True, False),
-             (Output(ids.LY_INST_CANCEL, "disabled"), False, True)],
+             (Output(ids.LY_INST_CANCEL, "disabled"), False, True),
+             (Output(ids.LY_INST_STATUS, "children"), "Running every model on this instance…", CANCELLED)],
     cancel=[Input(ids.LY_INST_CANCEL, "n_clicks")],
 )
 def load_instance(set_progress, _clicks: int, state: dict) -> tuple:

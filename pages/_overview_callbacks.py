@@ -56,13 +56,11 @@ def legend(color: str | None) -> list:
     State(ids.OV_FILTERED, "data"),
     prevent_initial_call=True,
 )
-def select(scatter: dict | None, expand: list, current: list[str],
-           passing: list[str] | None = None) -> list[str]:
+def select(scatter: dict | None, expand: list, current: list[str], passing: list[str] | None) -> list[str]:
     """Scatter boxes, lassos and clicks, and the expansion buttons (map clicks are clientside).
 
     Filtered-out models are never selected (spec §1.5): a box over faded points leaves them
-    out, and a click on one clears the selection, as a click on a faded map node does. A client
-    that predates the ``passing`` state (a recorded load-test payload) sends three values.
+    out, and a click on one clears the selection, as a click on a faded map node does.
     """
     trigger = ctx.triggered_id
     if isinstance(trigger, dict) and not any(expand):

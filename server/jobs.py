@@ -17,6 +17,7 @@ from functools import wraps
 from dash import DiskcacheManager
 
 from backend.infra.fork_gate import GATE
+from server.job_sockets import release_inherited_sockets
 
 
 def web_process_threads() -> None:
@@ -40,6 +41,7 @@ class SafeDiskcacheManager(DiskcacheManager):
         def job_with_threads(*job_args, **job_kwargs):
             import torch
 
+            release_inherited_sockets()  # server/job_sockets.py says why
             torch.set_num_threads(_job_threads())
             return job_fn(*job_args, **job_kwargs)
 

@@ -29,9 +29,11 @@ from backend.behaviors.page import (
     comparison_names,
     export_csv,
     load_predictions,
+    missing,
     open_view,
     path_models,
     ready,
+    relative_only,
     render_instance,
     run,
     view_data,
@@ -40,14 +42,15 @@ from backend.behaviors.query import QueryResult, query, rows_csv
 from backend.behaviors.rows import PAGE_SIZE, BehaviorQuery
 from backend.behaviors.significance import accuracy_delta_ci, mcnemar_p
 from backend.behaviors.store import all_cached, behavior_data, derived_cached
-from backend.behaviors.vectors import EPS, comparison_vectors, kl_divergence
+from backend.behaviors.vectors import EPS, VALUELESS_KINDS, comparison_vectors, kl_divergence
 
 __all__ = [
-    "CORRECTNESS", "EPS", "FAILURES", "PAGE_SIZE", "ROOT_LABEL", "BehaviorData", "BehaviorQuery",
+    "CORRECTNESS", "EPS", "FAILURES", "PAGE_SIZE", "ROOT_LABEL", "VALUELESS_KINDS", "BehaviorData",
+    "BehaviorQuery",
     "ComparisonResult", "Opening", "QueryResult", "accuracy_delta_ci", "all_cached", "attribution",
     "attribution_by_operation", "behavior_data", "behavior_query", "build_behavior_data",
     "comparison_names", "comparison_vectors", "derived_cached", "export_csv", "flip_attribution",
-    "flip_matrix", "kl_divergence", "load_predictions", "mcnemar_p", "open_view", "operation_label",
-    "path_models", "query", "ready", "render_instance", "rows_csv", "run", "significance", "view_data",
-    "wrong_counts",
+    "flip_matrix", "kl_divergence", "load_predictions", "mcnemar_p", "missing", "open_view",
+    "operation_label", "path_models", "query", "ready", "relative_only", "render_instance", "rows_csv", "run",
+    "significance", "view_data", "wrong_counts",
 ]

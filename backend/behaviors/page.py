@@ -20,6 +20,7 @@ from backend.behaviors.query import QueryResult, rows_csv
 from backend.behaviors.query import query as run_query
 from backend.behaviors.rows import PAGE_SIZE, BehaviorQuery
 from backend.behaviors.store import all_cached, behavior_data
+from backend.behaviors.vectors import VALUELESS_KINDS
 from backend.experiment.forest import ExperimentForest
 from backend.inference.engine import Engine
 from backend.inference.protocol import InspectorError
@@ -43,11 +44,18 @@ class Opening:
     comparisons: list[str]
     class_names: tuple[str, ...]
     error: str | None = None
+    relative_only: tuple[str, ...] = ()  # comparisons without raw values: Relative mode only
 
 
 def comparison_names(engine: Engine) -> list[str]:
     """Correctness first, then the inspector's comparisons in its order."""
     return [CORRECTNESS] + [c.name for c in engine.inspector.comparisons() if c.name != CORRECTNESS]
+
+
+def relative_only(engine: Engine) -> tuple[str, ...]:
+    """The comparisons that have no raw per-model value (MSE, KL divergence): only their change
+    against the base exists, so Absolute mode is not offered for them."""
+    return tuple(c.name for c in engine.inspector.comparisons() if c.kind in VALUELESS_KINDS)
 
 
 def open_view(query: Mapping[str, str | list[str]], forest: ExperimentForest,
@@ -61,10 +69,12 @@ def open_view(query: Mapping[str, str | list[str]], forest: ExperimentForest,
         eng = engine()
         names = comparison_names(eng)
         classes = tuple(eng.dataset.class_names)
+        valueless = relative_only(eng)
     except (InspectorError, CacheError) as exc:
         return Opening(None, notices, [], (), str(exc))
-    view, notices = parse(query, forest, comparisons=names, n_classes=len(classes))
-    return Opening(view.with_(comparison=view.comparison or names[0]), notices, names, classes)
+    view, notices = parse(query, forest, comparisons=names, n_classes=len(classes), relative_only=valueless)
+    return Opening(view.with_(comparison=view.comparison or names[0]), notices, names, classes,
+                   relative_only=valueless)
 
 
 def ready(engine: Engine, view: BehaviorView) -> bool:
@@ -72,8 +82,21 @@ def ready(engine: Engine, view: BehaviorView) -> bool:
     return all_cached(engine, list(view.models))
 
 
+def missing(engine: Engine, view: BehaviorView) -> list[str]:
+    """The compared models whose predictions are not on disk yet (what "Load predictions" computes)."""
+    try:
+        return [m for m in view.models if not engine.is_cached("predictions", m)]
+    except InspectorError:
+        return list(view.models)
+
+
 def view_data(engine: Engine, view: BehaviorView) -> BehaviorData:
-    """The comparison arrays of the view's models (from the cache; computed once per set)."""
+    """The comparison arrays of the view's models, from cached predictions only: a request never
+    runs a model (only the "Load predictions" job does), it says which predictions are missing."""
+    absent = missing(engine, view)
+    if absent:
+        raise ValueError(f"predictions of {', '.join(repr(m) for m in absent)} are not computed yet: "
+                         "press Load predictions")
     return behavior_data(engine, list(view.models))
 
 
@@ -146,5 +169,5 @@ def load_predictions(engine: Engine, forest: ExperimentForest, view: BehaviorVie
     for i, model_id in enumerate(todo):
         engine.predictions(model_id, lambda done, _t, _m, i=i: progress(i * n + done, total))
         progress((i + 1) * n, total)
-    view_data(engine, view)
+    behavior_data(engine, list(view.models))
     return time.perf_counter() - t0

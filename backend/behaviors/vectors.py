@@ -42,6 +42,9 @@ _NEEDS: dict[str, frozenset[str]] = {
     "mse": frozenset({"sum_sq"}),
     "kl_divergence": frozenset({"kl"}),
 }
+# Kinds with no raw per-model value, only a difference against the base (``_kind_vectors``
+# returns value None): the Behaviors page offers them in Relative mode only.
+VALUELESS_KINDS = frozenset({"mse", "kl_divergence"})
 
 
 def _rows(a: np.ndarray) -> np.ndarray:

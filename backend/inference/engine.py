@@ -18,6 +18,7 @@ from backend.inference.protocol import EvalDataset, Inspector, InspectorError, R
 from backend.infra.cache import CacheError, ResultCache, result_key
 
 Progress = Callable[[int, int, str], None]
+IN_MEMORY_RESULT_BYTES = 16 << 20  # larger fresh results are returned memory-mapped
 
 
 def _quiet(_done: int, _total: int, _message: str) -> None:
@@ -113,7 +114,20 @@ class Engine:
             arrays = {name: np.concatenate(chunks) for name, chunks in parts.items()}
         self._check_rows(model_id, arrays, n)
         self.cache.put_arrays(key, arrays, {"model": model_id, "kind": "predictions"})
-        return self.cache.get_arrays(key) or arrays
+        return self._as_stored(key, arrays)
+
+    def _as_stored(self, key: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """What a cache hit would return: read-only arrays; large ones memory-mapped.
+
+        Handing back the maps of a large result lets its in-memory copy go (16 models × 50,000
+        rows × 1,000 classes would otherwise stay resident); reading a small one back from the
+        files just written would cost more than the copy it frees.
+        """
+        if sum(a.nbytes for a in arrays.values()) > IN_MEMORY_RESULT_BYTES:
+            return self.cache.get_arrays(key) or arrays
+        for value in arrays.values():
+            value.flags.writeable = False
+        return arrays
 
     def _load(self, model_id: str):
         with plugin_call(f"model '{model_id}': load_model"):

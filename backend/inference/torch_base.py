@@ -76,7 +76,10 @@ class TorchInspector(Inspector):
         except Exception as exc:  # a plug-in bug: one line naming the model
             raise InspectorError(f"model '{model.id}': cannot build the model "
                                  f"({type(exc).__name__}: {str(exc).splitlines()[0][:160]})") from None
-        module = module.to(self.device).eval()
+        device = self.device
+        if any(t.device != device for t in (*module.parameters(), *module.buffers())):
+            module = module.to(device)  # skipped when all are there: .to() walks them all for nothing
+        module = module.eval()
         module._cc_model_id = model.id  # for error messages in predict
         return module
 

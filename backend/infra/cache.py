@@ -23,11 +23,18 @@ import numpy as np
 
 from backend.infra.fork_gate import GatedCache
 
-DIGEST_CHUNK = 1 << 20
+# Hashing this much takes about as long as an index lookup and write (~0.2 ms): smaller
+# files are simply hashed again by a new process.
+INDEXED_DIGEST_BYTES = 256 << 10
 
 
 class CacheError(RuntimeError):
     """The cache directory cannot be used (read-only, full, ...); the message says which."""
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def result_key(**parts: Any) -> str:
@@ -41,9 +48,12 @@ class ResultCache:
 
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
+        self._digests: dict[tuple, str] = {}
         try:
             (self.directory / "arrays").mkdir(parents=True, exist_ok=True)
-            self.index = GatedCache(str(self.directory / "index"))
+            # cull_limit=0: an index row never expires or gets evicted (that would orphan its
+            # folder), so no write pays diskcache's eviction queries.
+            self.index = GatedCache(str(self.directory / "index"), cull_limit=0)
         except (OSError, sqlite3.Error) as exc:
             raise CacheError(f"cache directory {self.directory} is not usable: "
                              f"{exc.strerror or exc}") from None
@@ -64,10 +74,12 @@ class ResultCache:
     # --- arrays ------------------------------------------------------------------------------
     def get_arrays(self, key: str, mmap: bool = True) -> dict[str, np.ndarray] | None:
         """Arrays stored under ``key`` (memory-mapped by default), or None when absent/broken."""
+        folder = self.directory / "arrays" / key
+        if not folder.is_dir():  # renamed into place before its entry is set: a miss costs no SQL
+            return None
         entry = self.index.get(("arrays", key))
         if entry is None:
             return None
-        folder = self.directory / "arrays" / key
         try:
             return {name: np.load(folder / f"{i}.npy", mmap_mode="r" if mmap else None,
                                   allow_pickle=False)
@@ -110,8 +122,8 @@ class ResultCache:
         self._write(write)
 
     def has(self, key: str) -> bool:
-        """Whether an array entry exists (without loading it)."""
-        return ("arrays", key) in self.index
+        """Whether an array entry exists (without loading it): its folder and its index row."""
+        return (self.directory / "arrays" / key).is_dir() and ("arrays", key) in self.index
 
     def sweep_temporaries(self) -> int:
         """Remove temp folders left by killed writers; returns how many were removed."""
@@ -123,21 +135,29 @@ class ResultCache:
 
     # --- checkpoint digests -----------------------------------------------------------------
     def file_digest(self, path: str | Path) -> str:
-        """SHA-256 of a file's content, cached by (path, size, mtime) so it is hashed once."""
+        """SHA-256 of a file's content, remembered by (path, size, mtime) so it is hashed once.
+
+        Remembered in this process and, for files large enough that hashing costs more than
+        an index round trip, in the index too (a restarted worker need not rehash gigabytes).
+        """
         path = Path(path)
         try:
             stat = path.stat()
         except OSError as exc:
             raise FileNotFoundError(f"cannot read {path}: {exc.strerror or exc}") from None
-        stamp = ("digest", str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-        digest = self.index.get(stamp)
-        if digest is None:
-            h = hashlib.sha256()
-            with open(path, "rb") as fh:
-                while chunk := fh.read(DIGEST_CHUNK):
-                    h.update(chunk)
-            digest = h.hexdigest()
-            self._write(lambda: self.index.set(stamp, digest))
+        seen = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        digest = self._digests.get(seen)
+        if digest is not None:
+            return digest
+        if stat.st_size <= INDEXED_DIGEST_BYTES:
+            digest = _sha256(path)
+        else:
+            stamp = ("digest", str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+            digest = self.index.get(stamp)
+            if digest is None:
+                digest = _sha256(path)
+                self._write(lambda: self.index.set(stamp, digest))
+        self._digests[seen] = digest
         return digest
 
     def _write(self, fn) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from backend.viewstate.codec import (
@@ -83,12 +83,14 @@ class BehaviorView:
         )
 
 
-def parse(query: Query, known: Mapping | set, *, comparisons: Sequence[str],
-          n_classes: int) -> tuple[BehaviorView, list[str]]:
+def parse(query: Query, known: Mapping | set, *, comparisons: Sequence[str], n_classes: int,
+          relative_only: Collection[str] = ()) -> tuple[BehaviorView, list[str]]:
     """The view of a query string as Dash hands it (decoded once), and one notice per dropped part.
 
     ``known`` holds the experiment's model ids. Without a known model nothing else can be
     interpreted, so only the models' notices are returned (with an empty view).
+    ``relative_only`` names the comparisons without raw values: their view is always Relative
+    (a URL asking for Absolute gets a notice, never a silent fallback).
     """
     models, base, notices = detail_models(query.get("models"), query.get("base"), known)
     if not models:
@@ -101,6 +103,12 @@ def parse(query: Query, known: Mapping | set, *, comparisons: Sequence[str],
                         else f"unknown comparison {comparison!r}")
         comparison = None
     mode = _choice(q.get("mode"), "mode", MODES, problems)
+    shown = comparison or (comparisons[0] if comparisons else None)
+    if mode == "absolute" and shown in relative_only:
+        if q.get("mode") == "absolute":
+            problems.append(f"mode='absolute' does not exist for {shown!r} (it has no raw values, "
+                            "only the change against the base); showing relative")
+        mode = "relative"
     level = _choice(q.get("level"), "level", LEVELS, problems)
     class_filter = _int(q.get("class"), "class", 0, max(n_classes - 1, 0), problems)
     sort = _sort(q.get("sort"), models, problems)
@@ -203,18 +211,29 @@ def view_from_dict(data: Mapping) -> BehaviorView:
 
 
 # --- how the page's controls change the view (pure reducers) -------------------------------------
-def apply_action(view: BehaviorView, action: str | None, value: object = None) -> BehaviorView:
+def modes(comparison: str | None, relative_only: Collection[str] = ()) -> tuple[str, ...]:
+    """The modes a comparison has: Relative only when it has no raw values (MSE, KL)."""
+    return ("relative",) if comparison in relative_only else MODES
+
+
+def apply_action(view: BehaviorView, action: str | None, value: object = None, *,
+                 relative_only: Collection[str] = ()) -> BehaviorView:
     """The view after one control changed; ``components.behaviors.events`` decodes the control.
 
     Actions and their values: ``level`` (toggle), ``class`` (index or None), ``comparison``,
     ``mode``, ``wrong`` (count or None), ``clear``, ``clear_pair``, ``brush`` ((model, (lo, hi)
     or None)), ``drill`` (a clicked class row's index or None) and ``pair`` ((a, b) or None).
-    Whatever changes the rows goes back to page 0; an unknown action changes nothing.
+    Whatever changes the rows goes back to page 0; an unknown action changes nothing. A
+    comparison in ``relative_only`` switches the view to Relative, and Absolute is refused for it.
     """
     if action == "level":
         return view.with_(level="instance" if view.level == "class" else "class", class_filter=None, page=0)
     if action == "class":
         return view.with_(class_filter=value, page=0)
+    if action == "comparison" and value in relative_only:
+        return view.with_(comparison=value, mode="relative", brushes=(), page=0)
+    if action == "mode" and value not in modes(view.comparison, relative_only):
+        return view
     if action in ("comparison", "mode"):
         return view.with_(**{action: value}, brushes=(), page=0)
     if action == "wrong":

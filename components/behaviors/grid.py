@@ -30,9 +30,30 @@ def value_format(options: dict, relative_mode: bool, has_value: bool) -> str:
     return options.get("format") or ".3~g"
 
 
+def sort_labels(mode: str) -> dict[str, str]:
+    """What a model column's sort indicator says, in words that match the server's order: the
+    raw value in Absolute mode, the size of the change |Δ| in Relative mode (spec §1.9), so a
+    column of negative changes sorted "biggest change first" starts at the most negative."""
+    if mode == "relative":
+        return {"desc": "↓ biggest change first", "asc": "↑ smallest change first", "none": "↕"}
+    return {"desc": "↓ highest first", "asc": "↑ lowest first", "none": "↕"}
+
+
+def sort_title(model: str, mode: str) -> str:
+    """The header's hover text: what a click does next, in the same words."""
+    if mode == "relative":
+        return (f"{model}: click to sort by the size of its change against the base (|Δ|): "
+                "largest first, then smallest first, then unsorted")
+    return f"{model}: click to sort by its value: highest first, then lowest first, then unsorted"
+
+
 def column_defs(models: Sequence[str], base: str, level: str, mode: str,
                 sort: tuple[str, str] | None) -> list[dict]:
-    """The item column and one column per model (base marked); sorting happens on the server."""
+    """The item column and one column per model (base marked); sorting happens on the server.
+
+    Each model header draws its name and the sort label (``sort_labels``) with the
+    ``BhHeader`` inner header of ``assets/dashAgGridComponentFunctions.js``; the grid's own
+    arrow is hidden (``assets/behaviors.css``): a bare "↓" over rows ordered by |Δ| misreads."""
     item = {"field": "item", "headerName": "Class" if level == "class" else "Instance",
             "cellRenderer": "BhItem", "width": ITEM_WIDTH, "pinned": "left", "sortable": False}
     cols = [item]
@@ -41,9 +62,13 @@ def column_defs(models: Sequence[str], base: str, level: str, mode: str,
         cols.append({
             "field": f"m{i}", "colId": f"m{i}",
             "headerName": f"{model} (Base)" if is_base else model,
-            "headerTooltip": model,
             "cellRenderer": "BhCell", "width": MODEL_WIDTH,
             "sortable": not (is_base and mode == "relative"),
+            "headerComponentParams": {
+                "innerHeaderComponent": "BhHeader",
+                "innerHeaderComponentParams": {"sortLabels": sort_labels(mode),
+                                               "sortTitle": sort_title(model, mode)},
+            },
             "sortingOrder": ["desc", "asc", None],
             "sort": sort[1] if sort and sort[0] == model else None,
             "cellClass": "bh-base-col" if is_base else "",

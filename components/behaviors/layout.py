@@ -3,7 +3,8 @@ slots the callbacks fill (pure builders)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from typing import NamedTuple
 
 from dash import dcc, html
 
@@ -20,6 +21,23 @@ def empty_figure() -> dict:
     return {"data": [], "layout": {"height": 10}}
 
 
+class Slots(NamedTuple):
+    """What the page shows on its first render, before any callback runs: the cached results
+    (or the empty state naming what is not computed), and the keys they were drawn for."""
+
+    summary: object = None
+    table: object = None
+    empty: object = None
+    chips: object = None
+    toolbar: dict = HIDDEN
+    extras: dict = HIDDEN
+    hists: object = None
+    flips: dict | None = None
+    attribution: object = None
+    rows_key: str | None = None
+    head_key: str | None = None
+
+
 def notices(lines: Sequence[str]) -> list[html.P]:
     """The URL's notices, one line each."""
     return [html.P(n, className="cc-warn") for n in lines]
@@ -33,7 +51,7 @@ def placeholder(lines: Sequence[str], error: str | None = None) -> html.Div:
     return html.Div([html.H2("Behaviors"), *notices(lines), hint], className="cc-placeholder")
 
 
-def _extras() -> html.Details:
+def _extras(slots: Slots) -> html.Details:
     """Where predictions changed: the flip matrix and the attribution along the tree."""
     return html.Details([
         html.Summary("Where did predictions change? Flip matrix and attribution along the tree"),
@@ -41,42 +59,46 @@ def _extras() -> html.Details:
             html.Div([html.H4("How often two models disagree"),
                       html.P("Click a cell to list the instances on which the two models disagree.",
                              className="cc-hint"),
-                      dcc.Graph(id=ids.BH_FLIPS, config={"displayModeBar": False}, figure=empty_figure()),
+                      dcc.Graph(id=ids.BH_FLIPS, config={"displayModeBar": False},
+                                figure=slots.flips or empty_figure()),
                       html.Button("Show all instances again", id=ids.BH_PAIR_CLEAR, n_clicks=0,
                                   className="cc-button")], className="bh-flips"),
             html.Div([html.H4("Which operation introduced the new errors"),
                       html.P("For each model: instances right at its root and wrong in the model, by the "
                              "first step on the path after which the prediction changed and was wrong.",
                              className="cc-hint"),
-                      html.Div(id=ids.BH_ATTRIBUTION)], className="bh-attribution"),
+                      html.Div(slots.attribution, id=ids.BH_ATTRIBUTION)], className="bh-attribution"),
         ], className="bh-extras"),
-    ], open=True, className="bh-details cc-card", id=ids.BH_EXTRAS, style=HIDDEN)
+    ], open=True, className="bh-details cc-card", id=ids.BH_EXTRAS, style=slots.extras)
 
 
 def page_layout(view: BehaviorView, lines: Sequence[str], comparisons: Sequence[str],
-                class_names: Sequence[str]) -> html.Div:
-    """The whole page for a view; cached predictions show at once (the callbacks fill the slots)."""
+                class_names: Sequence[str], relative_only: Collection[str] = (),
+                slots: Slots | None = None) -> html.Div:
+    """The whole page for a view, with what ``slots`` holds already drawn: cached predictions show
+    on the first render, with no callback round trip (the callbacks redraw the slots later)."""
+    slots = slots or Slots()
     main = html.Div([
         *notices(lines),
         html.Div([
             job_controls(ids.BH_LOAD, ids.BH_CANCEL, ids.BH_PROGRESS, ids.BH_STATUS, "Load predictions"),
         ], className="bh-job"),
-        html.Div(id=ids.BH_EMPTY),
-        toolbar(view, comparisons, class_names),
-        html.Div(id=ids.BH_FILTERS, className="bh-filters"),
+        html.Div(slots.empty, id=ids.BH_EMPTY),
+        toolbar(view, comparisons, class_names, relative_only, slots.toolbar),
+        html.Div(slots.chips, id=ids.BH_FILTERS, className="bh-filters"),
         html.Div([
-            html.Div(id=ids.BH_SUMMARY),
-            html.Div(id=ids.BH_HISTS),
-            html.Div(id=ids.BH_TABLE),
+            html.Div(slots.summary, id=ids.BH_SUMMARY),
+            html.Div(slots.hists, id=ids.BH_HISTS),
+            html.Div(slots.table, id=ids.BH_TABLE),
         ], className="bh-scroll", id=ids.BH_VIEW),
-        _extras(),
+        _extras(slots),
     ], className="bh-main")
     return html.Div([
         dcc.Store(id=ids.BH_STATE, data=view_to_dict(view)),
         dcc.Store(id=ids.BH_POS, data=initial_pos(view)),
         dcc.Store(id=ids.BH_READY, data=0),
-        dcc.Store(id=ids.BH_GRIDKEY, data=None),
-        dcc.Store(id=ids.BH_HEADKEY, data=None),
+        dcc.Store(id=ids.BH_GRIDKEY, data=slots.rows_key),
+        dcc.Store(id=ids.BH_HEADKEY, data=slots.head_key),
         detail_sidebar("behaviors", list(view.models), view.base,
                        "To add to the selection, return to the Compression Overview."),
         main,

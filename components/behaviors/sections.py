@@ -18,13 +18,15 @@ from components.shared import ids
 from components.shared.nav import page_href
 
 
-def not_ready(message: str | None = None) -> html.Div:
-    """The empty state: predictions are not loaded (or the one line of why they cannot be)."""
+def not_ready(message: str | None = None, missing: Sequence[str] = ()) -> html.Div:
+    """The empty state: which models' predictions are not computed (or the one line of why they
+    cannot be); nothing is computed until "Load predictions" is pressed."""
+    which = (f"Predictions of {', '.join(missing)} are not computed yet." if missing else
+             "Predictions for the selected comparison are not computed yet.")
     return html.Div([
         html.H3("No predictions yet"),
-        html.P(message or "Predictions for the selected comparison have not been loaded. Click "
-               "“Load predictions” above to compute them (they are cached for everyone afterwards).",
-               className="cc-hint"),
+        html.P(message or f"{which} Click “Load predictions” above to compute them (they are cached "
+               "for everyone afterwards).", className="cc-hint"),
     ], className="bh-empty")
 
 

@@ -3,11 +3,11 @@ that say which filters are on (pure builders)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from dash import dcc, html
 
-from backend.viewstate.behaviors import BehaviorView
+from backend.viewstate.behaviors import MODES, BehaviorView, modes
 from components.behaviors.events import ANY
 from components.shared import ids
 
@@ -31,19 +31,40 @@ def toolbar_state(view: BehaviorView) -> tuple[str, dict, int, int]:
             view.wrong if view.wrong is not None else ANY)
 
 
+def mode_options(comparison: str | None, relative_only: Collection[str] = ()) -> list[dict]:
+    """Absolute and Relative; a mode the comparison does not have is disabled and its tooltip
+    says why (MSE and KL divergence have no raw values, only the change against the base)."""
+    allowed = modes(comparison, relative_only)
+    out = []
+    for mode in MODES:
+        why = (f"{comparison} has no raw values, only the change against the base: Relative only"
+               if mode not in allowed else
+               ("Each model's own value" if mode == "absolute" else "The change against the base"))
+        out.append({"label": mode.capitalize(), "value": mode, "disabled": mode not in allowed, "title": why})
+    return out
+
+
+def mode_state(view: BehaviorView, relative_only: Collection[str] = ()) -> tuple[list[dict], str]:
+    """The mode control's options and value for a view (the value is always an allowed mode)."""
+    allowed = modes(view.comparison, relative_only)
+    return mode_options(view.comparison, relative_only), view.mode if view.mode in allowed else allowed[0]
+
+
 def _control(label: str, control, **kwargs) -> html.Div:
     return html.Div([html.Span(label, className="cc-control-label"), control], className="cc-control",
                     **kwargs)
 
 
-def toolbar(view: BehaviorView, comparisons: Sequence[str], class_names: Sequence[str]) -> html.Div:
-    """Hidden until predictions are loaded (the rows callback shows it)."""
+def toolbar(view: BehaviorView, comparisons: Sequence[str], class_names: Sequence[str],
+            relative_only: Collection[str] = (), style: dict | None = None) -> html.Div:
+    """Hidden until predictions are loaded (``style``; the rows callback shows it)."""
     n = len(view.models)
     wrong_options = [{"label": "Any", "value": ANY}] + [
         {"label": f"exactly {k} of {n} wrong", "value": k} for k in range(n + 1)]
     class_options = [{"label": "All", "value": ANY}] + [
         {"label": c, "value": i} for i, c in enumerate(class_names)]
     _, box_style, class_value, wrong_value = toolbar_state(view)
+    options, mode = mode_state(view, relative_only)
     return html.Div([
         html.Button(level_label(view), id=ids.BH_LEVEL, n_clicks=0, className="cc-button"),
         _control("Filter to class:", dcc.Dropdown(id=ids.BH_CLASS, options=class_options, value=class_value,
@@ -52,15 +73,13 @@ def toolbar(view: BehaviorView, comparisons: Sequence[str], class_names: Sequenc
         _control("Comparison metric:", dcc.Dropdown(id=ids.BH_COMPARISON, options=list(comparisons),
                                                     value=view.comparison, clearable=False,
                                                     className="cc-dropdown")),
-        dcc.RadioItems(id=ids.BH_MODE, options=[{"label": "Absolute", "value": "absolute"},
-                                                {"label": "Relative", "value": "relative"}],
-                       value=view.mode, inline=True, className="cc-toggle"),
+        dcc.RadioItems(id=ids.BH_MODE, options=options, value=mode, inline=True, className="cc-toggle"),
         _control("Errors:", dcc.Dropdown(id=ids.BH_WRONG, options=wrong_options, value=wrong_value,
                                          clearable=False, className="cc-dropdown")),
         html.Button("Clear filters", id=ids.BH_CLEAR, n_clicks=0, className="cc-button"),
         html.Button("Export CSV", id=ids.BH_EXPORT, n_clicks=0, className="cc-button"),
         dcc.Download(id=ids.BH_DOWNLOAD),
-    ], className="cc-toolbar bh-toolbar", id=ids.BH_TOOLBAR, style=HIDDEN)
+    ], className="cc-toolbar bh-toolbar", id=ids.BH_TOOLBAR, style=HIDDEN if style is None else style)
 
 
 def filter_chips(view: BehaviorView, class_names: Sequence[str]) -> list[html.Span]:

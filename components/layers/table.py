@@ -14,7 +14,10 @@ from components.layers.cells import change_legend, count, empty_cell, histogram_
 from components.shared import ids
 
 SUBTITLES = {"sparsity": "Sparsity", "weights": "Weight distribution", "activations": "Activations"}
-SORT_SYMBOLS = {"desc": "↓", "asc": "↑", None: "↕"}
+# What a column's sort button says: the order the rows are in (a signed sort, highest first for
+# "desc", ``backend.layers.module_tree.sort_nodes``), in words as well as an arrow.
+SORT_SYMBOLS = {"desc": "↓ highest first", "asc": "↑ lowest first", None: "↕"}
+SORT_TITLE = "Sort by {model}: highest first, then lowest first, then unsorted"
 
 
 def header(models: list[str], base: str, tensor: str, sort: tuple[str, str] | None,
@@ -28,7 +31,7 @@ def header(models: list[str], base: str, tensor: str, sort: tuple[str, str] | No
             html.Div([html.Code(m, className="cc-ly-model", title=m),
                       html.Button(SORT_SYMBOLS[direction], className="cc-ly-sort"
                                   + (" cc-ly-sort-on" if direction else ""),
-                                  title=f"Sort by {m} (none → descending → ascending)",
+                                  title=SORT_TITLE.format(model=m),
                                   **{"data-sort": m})], className="cc-ly-head-top"),
             html.Div(subtitle, className="cc-ly-sub"),
             html.Div((metrics or {}).get(m, ""), className="cc-ly-metric"),

@@ -115,15 +115,17 @@ def feed_behaviors(case: tuple[dict, str, list[str], int], _folder: Path) -> Non
     """Parse the Behaviors URL; its own URL parses back to the same view without notices."""
     query, name, comparisons, n_classes = case
     forest = forest_named(name)
-    view, notices = behaviors.parse(query, forest.models, comparisons=comparisons, n_classes=n_classes)
+    only = set(comparisons[-1:])  # one comparison without raw values (Relative only)
+    view, notices = behaviors.parse(query, forest.models, comparisons=comparisons, n_classes=n_classes,
+                                    relative_only=only)
     _notices(notices)
     behaviors.view_from_dict(behaviors.view_to_dict(view))
     behaviors.rows_key(view)
     if view.models:  # brushes are written to 6 digits: the view is stable after one round
         again, _ = behaviors.parse(codec.parse_search(view.to_query()), forest.models,
-                                   comparisons=comparisons, n_classes=n_classes)
+                                   comparisons=comparisons, n_classes=n_classes, relative_only=only)
         third, more = behaviors.parse(codec.parse_search(again.to_query()), forest.models,
-                                      comparisons=comparisons, n_classes=n_classes)
+                                      comparisons=comparisons, n_classes=n_classes, relative_only=only)
         assert third == again and more == [], (again, third, more)
 
 

@@ -1,8 +1,9 @@
-"""The result cache: atomic array entries, restart reuse, cached digests, killed writers."""
+"""The result cache: atomic array entries, restart reuse, cached digests, killed writers, misses."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -86,3 +87,36 @@ def test_unusable_cache_dir_gives_clear_error(tmp_path: Path):
     with pytest.raises(CacheError) as info:
         ResultCache(blocked / "cache")
     assert str(info.value) == f"cache directory {blocked / 'cache'} is not usable: Not a directory"
+
+
+def test_large_checkpoint_digest_survives_a_restart_small_one_is_rehashed(tmp_path: Path, monkeypatch):
+    """Hashing is remembered in the process; in the index only where rehashing costs more."""
+    import backend.infra.cache as c
+
+    hashed: list[str] = []
+    real = c._sha256
+    monkeypatch.setattr(c, "_sha256", lambda path: hashed.append(path.name) or real(path))
+    small, large = tmp_path / "small.pt", tmp_path / "large.pt"
+    small.write_bytes(b"s" * 10)
+    large.write_bytes(b"l" * (c.INDEXED_DIGEST_BYTES + 1))
+    cache = ResultCache(tmp_path / "c")
+    digests = (cache.file_digest(small), cache.file_digest(large))
+    assert (cache.file_digest(small), cache.file_digest(large)) == digests and hashed == ["small.pt", "large.pt"]
+    cache.close()
+    again = ResultCache(tmp_path / "c")  # a restarted worker
+    assert (again.file_digest(small), again.file_digest(large)) == digests
+    assert hashed == ["small.pt", "large.pt", "small.pt"]
+
+
+def test_a_miss_reads_no_index_and_a_vanished_folder_is_not_an_entry(tmp_path: Path):
+    """The folder is renamed into place before its index row: without it there is no result."""
+    cache = ResultCache(tmp_path)
+    cache.put_arrays("k", {"a": np.zeros(3)})
+    real_get = cache.index.get
+    cache.index.get = lambda *a, **k: pytest.fail("a miss looked in the index")
+    assert cache.get_arrays("other") is None
+    cache.index.get = real_get
+    shutil.rmtree(tmp_path / "arrays" / "k")
+    assert cache.get_arrays("k") is None and not cache.has("k")
+    cache.put_arrays("k", {"a": np.ones(2)})
+    assert cache.has("k") and cache.get_arrays("k")["a"].tolist() == [1.0, 1.0]

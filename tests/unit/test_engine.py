@@ -134,3 +134,41 @@ def test_inspector_typos_are_one_line(module: str, cls: str, message: str):
 def test_web_process_never_initialises_cuda(forest, tmp_path: Path):
     _engine(forest, tmp_path).predictions("base")
     assert not torch.cuda.is_initialized()
+
+
+def test_fresh_predictions_are_read_only_and_large_ones_memory_mapped(forest, tmp_path: Path, monkeypatch):
+    """A cold result looks like a cache hit: read-only; above the limit, the cache's own maps."""
+    import backend.inference.engine as engine_module
+
+    fresh = _engine(forest, tmp_path).predictions("child")
+    assert not isinstance(fresh["probs"], np.memmap) and not fresh["probs"].flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        fresh["probs"][0, 0] = 2.0
+    monkeypatch.setattr(engine_module, "IN_MEMORY_RESULT_BYTES", 0)
+    mapped = _engine(forest, tmp_path / "big").predictions("child")
+    assert isinstance(mapped["probs"], np.memmap) and np.array_equal(mapped["probs"], fresh["probs"])
+
+
+@pytest.mark.parametrize("ids", [
+    np.arange(20_000), np.array([0]), np.array([5, -5, 10, -10, 99, -100, 1000]),
+    np.array([np.iinfo(np.int64).min, -1, 0, np.iinfo(np.int64).max]),
+    np.array([0, np.iinfo(np.uint64).max, 10**19, 10**19 - 1], dtype=np.uint64),
+    np.array([-128, 127, 0], dtype=np.int8), np.array([255, 0, 9], dtype=np.uint8),
+    np.array([np.iinfo(np.int32).min, np.iinfo(np.int32).max], dtype=np.int32),
+    np.random.default_rng(0).integers(-10**18, 10**18, 9000), np.arange(12).reshape(3, 4).T,
+    np.array([], dtype=np.int64), np.array([1.5, -2.0]), np.array(["img_1", "img_22"]),
+], ids=lambda a: f"{a.dtype}-{a.size}")
+def test_fingerprint_hashes_ids_as_numpy_text(ids: np.ndarray):
+    """The integer fast path hashes exactly ``ids.astype(str)``: existing cache keys stay valid."""
+    import hashlib
+
+    from backend.inference.protocol import TEXT_BLOCK, EvalDataset
+
+    long = np.resize(ids, 2 * TEXT_BLOCK + 5) if ids.size else ids  # through the block path too
+    for values in (ids, long):
+        labels = np.zeros(values.size, dtype=np.int64)
+        h = hashlib.sha256()
+        h.update(values.astype(str).tobytes())
+        h.update(labels.tobytes())
+        h.update("\x1f".join(["a", "b"]).encode())
+        assert EvalDataset(values, labels, ["a", "b"]).fingerprint() == h.hexdigest()
