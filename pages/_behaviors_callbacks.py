@@ -49,7 +49,8 @@ def rows_slots(view, pos) -> tuple:
         sig = significance(d)
     except FAILURES as exc:
         return None, None, not_ready(str(exc)), None, HIDDEN, HIDDEN
-    summary, table = rows_section(view, d.comparisons[view.comparison], result, sig, pos_sort(pos))
+    summary, table = rows_section(view, d.comparisons[view.comparison], result, sig, pos_sort(pos),
+                                  bd.text_instances())
     return summary, table, None, filter_chips(view, d.class_names), {}, {}
 
 
@@ -62,7 +63,8 @@ def head_slots(view) -> tuple:
         attributions = bd.attribution(view)
     except FAILURES as exc:
         return html.P(str(exc), className="cc-error"), empty_figure(), None
-    return head_section(view, d.comparisons[view.comparison], result, flip_matrix(d), attributions)
+    return head_section(view, d.comparisons[view.comparison], result, flip_matrix(d), attributions,
+                        bd.text_instances())
 
 
 @callback(

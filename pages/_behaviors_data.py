@@ -31,6 +31,11 @@ def missing(view: BehaviorView) -> list[str]:
     return bh.missing(engine(), view)
 
 
+def text_instances() -> bool:
+    """Whether the evaluation instances are text (the instance column is wider and wraps)."""
+    return bh.text_instances(engine())
+
+
 def relative_only() -> tuple[str, ...]:
     """The comparisons that exist in Relative mode only (no raw values)."""
     return bh.relative_only(engine())

@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
             if experiment.inspector is not None:
                 from backend.inference.loading import inspector_class
 
-                inspector_class(experiment.inspector)
+                inspector_class(experiment.inspector, experiment.config_path.parent)
             for warning in experiment.forest.warnings:
                 _log(f"warning: {warning}")
             sys.stdout.write(experiment.summary() + "\n")

@@ -82,5 +82,6 @@ def _engine(exp: Experiment, _pid: int) -> Engine:
         raise InspectorError("this experiment has no inspector: add an 'inspector:' section "
                              "(module and class) to the config to compute predictions and layers")
     spec = exp.inspector
-    return Engine(exp.forest, make_inspector(spec), ResultCache(exp.cache_dir / "results"),
+    inspector = make_inspector(spec, exp.config_path.parent, exp.cache_dir)
+    return Engine(exp.forest, inspector, ResultCache(exp.cache_dir / "results"),
                   spec.activation_sample, spec.activation_seed)

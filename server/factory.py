@@ -57,7 +57,7 @@ def create_app(config_path: str | Path | None = None, cache_dir: str | Path | No
     if experiment.inspector is not None:  # a typo in the plug-in fails at start-up, in one line
         from backend.inference.loading import inspector_class
 
-        inspector_class(experiment.inspector)
+        inspector_class(experiment.inspector, experiment.config_path.parent)
     install(experiment)
     manager = background_manager(experiment)
     app = Dash(

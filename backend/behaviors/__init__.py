@@ -36,6 +36,7 @@ from backend.behaviors.page import (
     relative_only,
     render_instance,
     run,
+    text_instances,
     view_data,
 )
 from backend.behaviors.query import QueryResult, query, rows_csv
@@ -52,5 +53,5 @@ __all__ = [
     "comparison_names", "comparison_vectors", "derived_cached", "export_csv", "flip_attribution",
     "flip_matrix", "kl_divergence", "load_predictions", "mcnemar_p", "missing", "open_view",
     "operation_label", "path_models", "query", "ready", "relative_only", "render_instance", "rows_csv", "run",
-    "significance", "view_data", "wrong_counts",
+    "significance", "text_instances", "view_data", "wrong_counts",
 ]

@@ -12,10 +12,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from backend.behaviors.vectors import _NEEDS, Progress, _kind_vectors, _reduce, _rows
-from backend.inference.protocol import ComparisonSpec
+from backend.inference.protocol import EXACT_MATCH_OUTPUT, TEXT_OUTPUT, ComparisonSpec
+from backend.inference.text_scores import score_answers
 
 CORRECTNESS = "Correctness"
 CORRECTNESS_OPTIONS = {"relative": True, "format": ".1%"}
+EMPTY_ANSWER = "∅ (empty answer)"  # how an empty generation reads: visible, never a blank cell
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -55,6 +57,16 @@ class BehaviorData:
     predicted: np.ndarray
     comparisons: dict[str, ComparisonResult]
     members: sp.csr_matrix | None = None
+    # Generative models: ``predicted`` holds codes into ``answers`` (every distinct generated
+    # string), correctness is ``exact`` (k, n) and ``references`` are the instances' labels.
+    answers: tuple[str, ...] | None = None
+    exact: np.ndarray | None = None
+    references: tuple[tuple[str, ...], ...] | None = None
+
+    @property
+    def generative(self) -> bool:
+        """Whether predictions are generated text (not classes)."""
+        return self.answers is not None
 
     @property
     def base(self) -> str:
@@ -72,7 +84,29 @@ class BehaviorData:
 
     @cached_property
     def _correct(self) -> np.ndarray:
+        if self.exact is not None:
+            return self.exact
         return _frozen(self.predicted == self.labels[None, :])
+
+    def prediction_name(self, p: int) -> str:
+        """What a prediction code reads as: the generated answer (whole; an empty one says so),
+        or the class name."""
+        if self.answers is not None:
+            return self.answers[p] if 0 <= p < len(self.answers) and self.answers[p] else EMPTY_ANSWER
+        return self.class_name(p)
+
+    def label_name(self, i: int) -> str:
+        """Instance ``i``'s label: its reference answers, or its class name."""
+        if self.references is not None:
+            return " | ".join(self.references[i])
+        return self.class_name(int(self.labels[i]))
+
+    @property
+    def n_predictions(self) -> int:
+        """How many prediction codes there can be (pair codes are base × this + model)."""
+        if self.answers is not None:
+            return max(1, len(self.answers))
+        return max(len(self.class_names), int(self.predicted.max(initial=0)) + 1)
 
     @cached_property
     def wrong(self) -> np.ndarray:
@@ -118,14 +152,41 @@ def _prediction_output(base_outputs: Mapping[str, np.ndarray], base: str) -> str
     raise ValueError(f"model '{base}' has no 2-D output to take predictions from")
 
 
+def text_predictions(models: Sequence[str], outputs: Mapping[str, Mapping[str, np.ndarray]],
+                     references: Sequence[Sequence[str]],
+                     n: int) -> tuple[np.ndarray, tuple[str, ...], np.ndarray]:
+    """(codes (k, n), the distinct answers, exact match (k, n) bool) of generative models.
+
+    Codes index the sorted distinct answers, so equal strings compare equal as integers (flip
+    matrix, top changes). Exact match is the inspector's ``exact_match`` output where given,
+    else computed here with SQuAD's normalisation (``backend.inference.text_scores``).
+    """
+    texts, exact = [], []
+    for m in models:
+        text = np.asarray(outputs[m].get(TEXT_OUTPUT))
+        if text.ndim != 1 or text.dtype.kind not in "US" or len(text) != n:
+            raise ValueError(f"model '{m}': a generative model needs a 1-D string output '{TEXT_OUTPUT}' "
+                             f"with {n} rows (one answer per instance)")
+        text = text.astype(str)
+        texts.append(text)
+        em = outputs[m].get(EXACT_MATCH_OUTPUT)
+        if em is None:
+            em = score_answers(text.tolist(), references)["exact_match"]
+        exact.append(np.asarray(em, dtype=np.float64).reshape(-1) >= 0.5)
+    answers, codes = np.unique(np.concatenate(texts), return_inverse=True)
+    return (codes.reshape(len(models), n).astype(np.int64), tuple(answers.tolist()), np.stack(exact))
+
+
 def build_behavior_data(models: Sequence[str], outputs: Mapping[str, Mapping[str, np.ndarray]],
                         labels: np.ndarray, class_names: Sequence[str], instance_ids: np.ndarray,
                         specs: Sequence[ComparisonSpec], members: Any = None,
-                        progress: Progress | None = None) -> BehaviorData:
+                        progress: Progress | None = None,
+                        references: Sequence[Sequence[str]] | None = None) -> BehaviorData:
     """Every comparison of ``models`` (base first) in one chunked pass per output.
 
     Correctness comes first; an inspector comparison named like it is skipped, and of two
-    specs with one name the first wins.
+    specs with one name the first wins. With ``references`` the models are generative:
+    predictions are their ``text`` outputs and Correctness is exact match.
     """
     models = tuple(models)
     if not models:
@@ -144,10 +205,11 @@ def build_behavior_data(models: Sequence[str], outputs: Mapping[str, Mapping[str
     for m in models:
         if m not in outputs:
             raise ValueError(f"no outputs for model '{m}'")
-    pred_output = _prediction_output(outputs[base], base)
+    generative = references is not None
+    pred_output = None if generative else _prediction_output(outputs[base], base)
     specs = [s for i, s in enumerate(specs) if s.name != CORRECTNESS
              and all(t.name != s.name for t in specs[:i])]
-    needs: dict[str, set[str]] = {pred_output: {"argmax"}}
+    needs: dict[str, set[str]] = {} if generative else {pred_output: {"argmax"}}
     for spec in specs:
         needs.setdefault(spec.output, set()).update(_NEEDS[spec.kind])
     for name in needs:
@@ -162,14 +224,23 @@ def build_behavior_data(models: Sequence[str], outputs: Mapping[str, Mapping[str
             if np.shape(outputs[m][name]) != shape:
                 raise ValueError(f"model '{m}': output '{name}' has shape {np.shape(outputs[m][name])}, "
                                  f"the base '{base}' has {shape}")
-    if np.ndim(outputs[base][pred_output]) != 2:
+    if not generative and np.ndim(outputs[base][pred_output]) != 2:
         raise ValueError(f"model '{base}': output '{pred_output}' is not 2-D, cannot take predictions")
     reduced: dict[str, dict[str, np.ndarray]] = {}
     for i, (name, wanted) in enumerate(needs.items()):
         step = None if progress is None else _scaled(progress, i, len(needs), f"comparing '{name}'")
         reduced[name] = _reduce([outputs[m][name] for m in models], frozenset(wanted), step)
-    predicted = reduced[pred_output]["argmax"]
-    correct = (predicted == labels[None, :]).astype(np.float64)
+    answers = exact = refs = None
+    if generative:
+        refs = tuple(tuple(str(a) for a in row) for row in references)
+        if len(refs) != n:
+            raise ValueError(f"{len(refs)} reference rows for {n} instances")
+        predicted, answers, exact = text_predictions(models, outputs, refs, n)
+        correct = exact.astype(np.float64)
+        exact = _frozen(exact)
+    else:
+        predicted = reduced[pred_output]["argmax"]
+        correct = (predicted == labels[None, :]).astype(np.float64)
     comparisons = {CORRECTNESS: ComparisonResult(CORRECTNESS, "difference", dict(CORRECTNESS_OPTIONS),
                                                  _frozen(correct - correct[0]), _frozen(correct))}
     for spec in specs:
@@ -183,7 +254,7 @@ def build_behavior_data(models: Sequence[str], outputs: Mapping[str, Mapping[str
             raise ValueError(f"class membership has shape {members.shape}, "
                              f"expected ({n}, {len(class_names)})")
     return BehaviorData(models, _frozen(labels), tuple(class_names), ids, _frozen(predicted), comparisons,
-                        members)
+                        members, answers, exact, refs)
 
 
 def _scaled(progress: Progress, part: int, parts: int, message: str) -> Progress:

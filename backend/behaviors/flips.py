@@ -43,7 +43,7 @@ def operation_label(operation: Any) -> str:
 
 
 def flip_attribution(path: Sequence[str], operations: Sequence[str], predicted: Sequence[np.ndarray],
-                     labels: np.ndarray) -> list[dict]:
+                     labels: np.ndarray, correct: Sequence[np.ndarray] | None = None) -> list[dict]:
     """Which edge of a root→model path introduced the model's new errors.
 
     A *new error* is an instance the root (path[0]) gets right and the model (path[-1]) gets
@@ -51,7 +51,8 @@ def flip_attribution(path: Sequence[str], operations: Sequence[str], predicted: 
     right, that is also the first edge after which its prediction differs from the root's.
     An instance that breaks, recovers and breaks again counts at its first break. Per edge
     also: ``flips`` (predictions that change on that edge), ``broke`` (right before, wrong
-    after) and ``fixed`` (wrong before, right after), over all instances.
+    after) and ``fixed`` (wrong before, right after), over all instances. ``correct`` gives
+    rightness per model where it is not ``predicted == labels`` (generated answers: exact match).
     """
     if len(operations) != len(path) - 1 or len(predicted) != len(path):
         raise ValueError(f"path of {len(path)} models needs {len(path) - 1} operations and {len(path)} "
@@ -60,7 +61,8 @@ def flip_attribution(path: Sequence[str], operations: Sequence[str], predicted: 
     preds = [np.asarray(p) for p in predicted]
     if len(path) < 2:
         return []
-    right = np.stack([p == labels for p in preds])  # (L, n)
+    right = (np.stack([np.asarray(c, dtype=bool) for c in correct]) if correct is not None
+             else np.stack([p == labels for p in preds]))  # (L, n)
     new = right[0] & ~right[-1]
     wrong_after = ~right[1:] & new  # (L-1, n)
     first = np.argmax(wrong_after, axis=0)  # first edge after which a new error is wrong

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backend.behaviors.data import CORRECTNESS, BehaviorData
+from backend.behaviors.data import CORRECTNESS, BehaviorData, text_predictions
 from backend.behaviors.flips import flip_attribution, operation_label
 from backend.behaviors.query import QueryResult, rows_csv
 from backend.behaviors.query import query as run_query
@@ -50,6 +50,15 @@ class Opening:
 def comparison_names(engine: Engine) -> list[str]:
     """Correctness first, then the inspector's comparisons in its order."""
     return [CORRECTNESS] + [c.name for c in engine.inspector.comparisons() if c.name != CORRECTNESS]
+
+
+def text_instances(engine: Engine) -> bool:
+    """Whether the instances are text (a question and its context, a sentence): the page gives
+    them the wider, wrapping instance column."""
+    try:
+        return engine.dataset.kind == "text"
+    except InspectorError:
+        return False
 
 
 def relative_only(engine: Engine) -> tuple[str, ...]:
@@ -146,15 +155,23 @@ def attribution(engine: Engine, forest: ExperimentForest,
     paths = path_models(forest, view)
     if not all(engine.is_cached("predictions", m) for m in paths):
         return None
-    labels = engine.dataset.labels
-    preds: dict[str, np.ndarray] = {m: engine.predictions(m)["probs"].argmax(axis=1) for m in paths}
+    ds = engine.dataset
+    right: dict[str, np.ndarray] | None = None
+    if ds.generative:  # answers as codes of the distinct strings; right means exact match
+        codes, _, exact = text_predictions(paths, {m: engine.predictions(m) for m in paths},
+                                           ds.references, len(ds))
+        preds = dict(zip(paths, codes, strict=True))
+        right = dict(zip(paths, exact, strict=True))
+    else:
+        preds = {m: engine.predictions(m)["probs"].argmax(axis=1) for m in paths}
     out = []
     for m in view.models:
         if m == view.base:
             continue
         path = forest.path(m)
         ops = [operation_label(forest[p].operation) for p in path[1:]]
-        out.append((m, flip_attribution(path, ops, [preds[p] for p in path], labels)))
+        out.append((m, flip_attribution(path, ops, [preds[p] for p in path], ds.labels,
+                                        None if right is None else [right[p] for p in path])))
     return out
 
 

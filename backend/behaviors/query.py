@@ -130,18 +130,18 @@ def _summary(data: BehaviorData, t: _Table, q: BehaviorQuery) -> tuple[dict[str,
         means_shown = np.array([_wmean(t.shown[j, pos], weights) for j in range(k)])
     total_w = float(inst_w.sum())
     preds = data.predicted[:, inst]
-    classes = max(len(data.class_names), int(data.predicted.max(initial=0)) + 1)
+    classes = data.n_predictions
     out: dict[str, dict] = {}
     for j, model in enumerate(data.models):
         if t.mode == "absolute":
-            top = [{"model": data.class_name(c), "rate": cnt / total_w}
+            top = [{"model": data.prediction_name(c), "rate": cnt / total_w}
                    for c, cnt in _ranked(preds[j], inst_w)]
         elif j == 0:
             top = []
         else:
             differ = preds[0] != preds[j]
             codes = preds[0][differ] * classes + preds[j][differ]
-            top = [{"base": data.class_name(c // classes), "model": data.class_name(c % classes),
+            top = [{"base": data.prediction_name(c // classes), "model": data.prediction_name(c % classes),
                     "rate": cnt / total_w} for c, cnt in _ranked(codes, inst_w[differ])]
         out[model] = {"mean_value": None if means_v is None else _f(means_v[j]),
                       "mean_shown": _f(means_shown[j]), "top": top}
@@ -157,11 +157,11 @@ def _instance_rows(data: BehaviorData, t: _Table, positions: np.ndarray) -> list
         cells = {}
         for j, model in enumerate(data.models):
             pred = int(data.predicted[j, i])
-            cells[model] = {"pred": pred, "pred_name": data.class_name(pred),
+            cells[model] = {"pred": pred, "pred_name": data.prediction_name(pred),
                             "value": None if t.value is None else _f(t.value[j, p]),
                             "difference": _f(t.difference[j, p]), "shown": _f(t.shown[j, p])}
         rows.append({"index": i, "id": str(data.instance_ids[i]), "label": label,
-                     "label_name": data.class_name(label), "cells": cells})
+                     "label_name": data.label_name(i), "cells": cells})
     return rows
 
 
@@ -216,12 +216,12 @@ def rows_csv(data: BehaviorData, q: BehaviorQuery) -> str:
     """Every filtered row in order (not one page) as CSV: the page's columns, cells flattened."""
     t = _table(data, q)
     keys = t.keys[t.order]
-    top = int(data.predicted.max(initial=0)) + 1
-    names = np.array([data.class_name(c) for c in range(max(top, len(data.class_names)))], dtype=object)
+    names = np.array(list(data.answers) if data.generative else
+                     [data.class_name(c) for c in range(data.n_predictions)], dtype=object)
     if t.level == "instance":
         fields = ("pred", "pred_name", "value", "difference", "shown")
         labels = data.labels[keys]
-        label_names = [data.class_name(c) for c in labels.tolist()]
+        label_names = [data.label_name(i) for i in keys.tolist()]
         head = {"index": keys.tolist(), "id": np.asarray(data.instance_ids)[keys].astype(str).tolist(),
                 "label": labels.tolist(), "label_name": label_names}
     else:

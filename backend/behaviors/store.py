@@ -89,6 +89,9 @@ def class_members(ds: EvalDataset) -> sp.csr_matrix | None:
 
 def _to_arrays(data: BehaviorData) -> tuple[dict[str, np.ndarray], dict]:
     arrays = {"predicted": data.predicted}
+    if data.generative:
+        arrays["answers"] = np.array(data.answers, dtype=str)
+        arrays["exact"] = data.exact
     comps = []
     for i, comp in enumerate(data.comparisons.values()):
         arrays[f"d{i}"] = comp.difference
@@ -115,8 +118,11 @@ def _reordered(engine: Engine, arrays: dict[str, np.ndarray], meta: dict,
         comparisons[c["name"]] = ComparisonResult(c["name"], c["kind"], dict(c["options"]),
                                                   rows(arrays[f"d{i}"]), value)
     ds = engine.dataset
+    answers = tuple(arrays["answers"].tolist()) if "answers" in arrays else None
+    exact = rows(arrays["exact"]) if "exact" in arrays else None
     return BehaviorData(models, _freeze(np.asarray(ds.labels).astype(np.int64)), tuple(ds.class_names),
-                        np.asarray(ds.ids), rows(arrays["predicted"]), comparisons, class_members(ds))
+                        np.asarray(ds.ids), rows(arrays["predicted"]), comparisons, class_members(ds),
+                        answers, exact, ds.references if answers is not None else None)
 
 
 def _remember(key: tuple[str, tuple[str, ...]], data: BehaviorData) -> BehaviorData:
@@ -162,7 +168,8 @@ def behavior_data(engine: Engine, models: Sequence[str], progress: Progress | No
 
     ds = engine.dataset
     data = build_behavior_data(canonical, outputs, ds.labels, ds.class_names, ds.ids,
-                               engine.inspector.comparisons(), members=class_members(ds), progress=comparing)
+                               engine.inspector.comparisons(), members=class_members(ds), progress=comparing,
+                               references=ds.references)
     arrays, meta = _to_arrays(data)
     engine.cache.put_arrays(key, arrays, meta)
     report(phases * UNITS, phases * UNITS, "comparisons ready")

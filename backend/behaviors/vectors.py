@@ -41,10 +41,11 @@ _NEEDS: dict[str, frozenset[str]] = {
     "ratio_argmax": frozenset({"at_bmax"}),
     "mse": frozenset({"sum_sq"}),
     "kl_divergence": frozenset({"kl"}),
+    "agreement": frozenset({"agree"}),
 }
 # Kinds with no raw per-model value, only a difference against the base (``_kind_vectors``
 # returns value None): the Behaviors page offers them in Relative mode only.
-VALUELESS_KINDS = frozenset({"mse", "kl_divergence"})
+VALUELESS_KINDS = frozenset({"mse", "kl_divergence", "agreement"})
 
 
 def _rows(a: np.ndarray) -> np.ndarray:
@@ -109,6 +110,11 @@ class _Blocks:
                 out["sum_m"][j, s:e] = m.sum(dim=1).numpy()
             if self.ib is not None:
                 out["sum_ratio"][j, s:e] = vecdot(m, ib, dim=1).numpy()
+            if "agree" in needs:  # integer codes per position; the base's negatives are padding
+                valid = b >= 0
+                agree = (((m == b) & valid).sum(dim=1).double()
+                         / valid.sum(dim=1).clamp_min(1).double())
+                out["agree"][j, s:e] = torch.where(valid.any(dim=1), agree, 1.0).numpy()
             if self.d is not None:
                 d = torch.sub(m, b, out=self.d[:r])
                 if "sum_diff" in needs:
@@ -237,6 +243,8 @@ def _kind_vectors(kind: str, q: Mapping[str, np.ndarray],
         return q["sum_sq"] / features, None
     if kind == "kl_divergence":
         return q["kl"].copy(), None
+    if kind == "agreement":  # the share of positions where the model's code equals the base's
+        return q["agree"].copy(), None
     raise ValueError(f"unknown comparison kind '{kind}' (one of {', '.join(_NEEDS)})")
 
 

@@ -54,7 +54,7 @@ def _inspector_problem(found: Collected) -> str | None:
     from backend.inference.protocol import InspectorError
 
     try:
-        inspector_class(found.inspector)
+        inspector_class(found.inspector, Path(found.config_path).parent)
     except InspectorError as exc:
         return f"{found.config_path}: {exc}"
     return None

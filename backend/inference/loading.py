@@ -4,13 +4,30 @@ from __future__ import annotations
 
 import importlib
 import inspect as pyinspect
+import sys
+from pathlib import Path
 
 from backend.experiment.schema import InspectorSpec, did_you_mean
 from backend.inference.protocol import Inspector, InspectorError
 
 
-def inspector_class(spec: InspectorSpec) -> type[Inspector]:
+def plugin_folder(config_dir: str | Path | None) -> None:
+    """Let plug-ins be imported from the config's own folder as well as from installed packages.
+
+    Why: a user's inspector usually sits next to their ``experiments.yaml``; asking them to set
+    PYTHONPATH by hand was the first stumbling block. The folder goes last on ``sys.path``, so an
+    installed package of the same name still wins.
+    """
+    if config_dir is None:
+        return
+    folder = str(Path(config_dir).resolve())
+    if folder not in sys.path:
+        sys.path.append(folder)
+
+
+def inspector_class(spec: InspectorSpec, config_dir: str | Path | None = None) -> type[Inspector]:
     """The class ``spec.module``.``spec.class_name``, checked to be an Inspector subclass."""
+    plugin_folder(config_dir)
     try:
         module = importlib.import_module(spec.module)
     except ImportError as exc:
@@ -32,11 +49,18 @@ def inspector_class(spec: InspectorSpec) -> type[Inspector]:
     return cls
 
 
-def make_inspector(spec: InspectorSpec) -> Inspector:
-    """Instantiate the configured inspector with its options, device and batch size."""
-    cls = inspector_class(spec)
+def make_inspector(spec: InspectorSpec, config_dir: str | Path | None = None,
+                   cache_dir: str | Path | None = None) -> Inspector:
+    """Instantiate the configured inspector with its options, device and batch size; tell it the
+    config's folder and the cache directory (for file options, ``Inspector.resolve_path``)."""
+    cls = inspector_class(spec, config_dir)
     try:
-        return cls(options=spec.options, device=spec.device, batch_size=spec.batch_size)
+        inspector = cls(options=spec.options, device=spec.device, batch_size=spec.batch_size)
+        if config_dir is not None:
+            inspector.config_dir = Path(config_dir)
+        if cache_dir is not None:
+            inspector.cache_dir = Path(cache_dir)
+        return inspector
     except InspectorError:
         raise
     except Exception as exc:

@@ -11,6 +11,7 @@ import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -18,7 +19,11 @@ import numpy as np
 from backend.experiment.forest import Model
 
 COMPARISON_KINDS = ("difference", "abs_difference", "difference_argmax", "abs_difference_argmax",
-                    "ratio", "ratio_argmax", "mse", "kl_divergence")
+                    "ratio", "ratio_argmax", "mse", "kl_divergence", "agreement")
+# A generative model's predictions: one generated string per instance in this output, scored
+# against the dataset's ``references``; correctness is the exact-match output (1.0 or 0.0).
+TEXT_OUTPUT = "text"
+EXACT_MATCH_OUTPUT = "exact_match"
 
 
 class InspectorError(RuntimeError):
@@ -34,6 +39,12 @@ class EvalDataset:
     of integers; stored sorted, without repeats, as a tuple of tuples). The Behaviors page's
     class rows then count an instance once in each of its classes. None (the default): each
     instance belongs to the class of its label only.
+
+    ``references`` makes the dataset generative (text answers instead of classes): per
+    instance, one or several reference answers. Predictions are then the ``TEXT_OUTPUT``
+    strings and correctness the ``EXACT_MATCH_OUTPUT`` scores; ``labels`` are then the index of
+    each instance's group in ``class_names`` (e.g. the question type), which plays the role of
+    the class rows on the Behaviors page.
     """
 
     ids: np.ndarray
@@ -42,8 +53,15 @@ class EvalDataset:
     kind: Literal["image", "text"] = "image"
     content_digest: str = ""
     classes: tuple[tuple[int, ...], ...] | None = None
+    references: tuple[tuple[str, ...], ...] | None = None
 
     def __post_init__(self) -> None:
+        if self.references is not None:
+            refs = tuple(tuple(str(a) for a in row) for row in self.references)
+            if len(refs) != len(self.ids):
+                raise InspectorError(f"dataset: references has {len(refs)} rows for "
+                                     f"{len(self.ids)} instances")
+            object.__setattr__(self, "references", refs)
         if self.classes is None:
             return
         classes = tuple(tuple(sorted({int(c) for c in row})) for row in self.classes)
@@ -71,7 +89,15 @@ class EvalDataset:
             h.update(b"\x1eclasses")
             h.update(np.array([len(row) for row in self.classes], dtype=np.int64).tobytes())
             h.update(np.array([c for row in self.classes for c in row], dtype=np.int64).tobytes())
+        if self.references is not None:
+            h.update(b"\x1ereferences")
+            h.update("\x1e".join("\x1f".join(row) for row in self.references).encode())
         return h.hexdigest()
+
+    @property
+    def generative(self) -> bool:
+        """Whether predictions are generated text scored against references (not classes)."""
+        return self.references is not None
 
 
 TEXT_BLOCK = 8192  # ids per block of text: a block stays in the CPU cache while it is hashed
@@ -148,12 +174,23 @@ class Inspector(ABC):
     """
 
     version: str = "1"
+    # Set by the app after construction: the config's folder and the cache directory, so an
+    # option naming a file (``data: qa.jsonl``, ``"{cache_dir}/demo/qa.jsonl"``) resolves
+    # the way the config's own paths do (``resolve_path``).
+    config_dir: Path = Path(".")
+    cache_dir: Path = Path(".cache")
 
     def __init__(self, options: dict[str, Any] | None = None, device: str = "auto",
                  batch_size: int = 256) -> None:
         self.options = dict(options or {})
         self.device_preference = device
         self.batch_size = batch_size
+
+    def resolve_path(self, text: str | Path) -> Path:
+        """A path from the options: '{cache_dir}' expanded, relative to the config's folder."""
+        expanded = str(text).replace("{cache_dir}", str(self.cache_dir))
+        path = Path(expanded).expanduser()
+        return path if path.is_absolute() else self.config_dir / path
 
     def identity(self) -> str:
         """Class path and version, for cache keys."""

@@ -145,6 +145,8 @@ class ResultCache:
             stat = path.stat()
         except OSError as exc:
             raise FileNotFoundError(f"cannot read {path}: {exc.strerror or exc}") from None
+        if path.is_dir():  # a save_pretrained folder: its files' names and contents
+            return self._folder_digest(path)
         seen = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns)
         digest = self._digests.get(seen)
         if digest is not None:
@@ -159,6 +161,17 @@ class ResultCache:
                 self._write(lambda: self.index.set(stamp, digest))
         self._digests[seen] = digest
         return digest
+
+    def _folder_digest(self, folder: Path) -> str:
+        """SHA-256 over the sorted relative names and content digests of a folder's files
+        (hidden files skipped: editors and tools leave them; they are not the model)."""
+        h = hashlib.sha256()
+        files = sorted(p for p in folder.rglob("*") if p.is_file()
+                       and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+        for file in files:
+            h.update(file.relative_to(folder).as_posix().encode() + b"\x00")
+            h.update(self.file_digest(file).encode())
+        return h.hexdigest()
 
     def _write(self, fn) -> None:
         try:

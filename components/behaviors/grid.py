@@ -18,7 +18,14 @@ from backend.present.formatting import d3_format
 from backend.present.scales import score_colors
 
 ITEM_WIDTH = 320
+TEXT_ITEM_WIDTH = 600  # spec §1.9: the instance column of text at instance level
 MODEL_WIDTH = 260
+TEXT_ROW_HEIGHT = 150  # question and context wrap; the cell scrolls, it never clips the top
+
+
+def item_width(level: str, text: bool = False) -> int:
+    """The first column's width: wider for text instances, which wrap."""
+    return TEXT_ITEM_WIDTH if text and level == "instance" else ITEM_WIDTH
 
 
 def value_format(options: dict, relative_mode: bool, has_value: bool) -> str:
@@ -48,14 +55,14 @@ def sort_title(model: str, mode: str) -> str:
 
 
 def column_defs(models: Sequence[str], base: str, level: str, mode: str,
-                sort: tuple[str, str] | None) -> list[dict]:
+                sort: tuple[str, str] | None, text: bool = False) -> list[dict]:
     """The item column and one column per model (base marked); sorting happens on the server.
 
     Each model header draws its name and the sort label (``sort_labels``) with the
     ``BhHeader`` inner header of ``assets/dashAgGridComponentFunctions.js``; the grid's own
     arrow is hidden (``assets/behaviors.css``): a bare "↓" over rows ordered by |Δ| misreads."""
     item = {"field": "item", "headerName": "Class" if level == "class" else "Instance",
-            "cellRenderer": "BhItem", "width": ITEM_WIDTH, "pinned": "left", "sortable": False}
+            "cellRenderer": "BhItem", "width": item_width(level, text), "pinned": "left", "sortable": False}
     cols = [item]
     for i, model in enumerate(models):
         is_base = model == base
@@ -78,14 +85,14 @@ def column_defs(models: Sequence[str], base: str, level: str, mode: str,
 
 
 def grid(grid_id: dict, models: Sequence[str], base: str, level: str, mode: str,
-         sort: tuple[str, str] | None) -> dag.AgGrid:
+         sort: tuple[str, str] | None, text: bool = False) -> dag.AgGrid:
     """An infinite-model grid paginated by the server's 50-row pages (a bookmark's page is
     restored by the row server once the row count is known)."""
-    row_height = 84 if level == "instance" else 52
+    row_height = (TEXT_ROW_HEIGHT if text else 84) if level == "instance" else 52
     return dag.AgGrid(
         id=grid_id,
         rowModelType="infinite",
-        columnDefs=column_defs(models, base, level, mode, sort),
+        columnDefs=column_defs(models, base, level, mode, sort, text),
         defaultColDef={"resizable": True, "suppressHeaderMenuButton": True},
         dashGridOptions={
             "pagination": True, "paginationPageSize": PAGE_SIZE, "cacheBlockSize": PAGE_SIZE,
@@ -95,8 +102,8 @@ def grid(grid_id: dict, models: Sequence[str], base: str, level: str, mode: str,
             "tooltipShowDelay": 300, "animateRows": False,
         },
         style={"height": f"{min(PAGE_SIZE, 9) * row_height + 90}px",
-               "width": f"{ITEM_WIDTH + MODEL_WIDTH * len(models) + 4}px"},
-        className="ag-theme-alpine bh-grid",
+               "width": f"{item_width(level, text) + MODEL_WIDTH * len(models) + 4}px"},
+        className="ag-theme-alpine bh-grid" + (" bh-grid-text" if text else ""),
     )
 
 

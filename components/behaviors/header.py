@@ -12,7 +12,7 @@ from dash import dcc, html
 
 from backend.present.formatting import d3_format
 from backend.present.scales import score_colors
-from components.behaviors.grid import ITEM_WIDTH, MODEL_WIDTH
+from components.behaviors.grid import MODEL_WIDTH, item_width
 
 
 def histogram_figure(hist: dict, domain: tuple[float, float], diverging: bool, xlabel: str,
@@ -50,11 +50,11 @@ def histogram_figure(hist: dict, domain: tuple[float, float], diverging: bool, x
 
 def histogram_strip(hist_id: str, models: Sequence[str], base: str, mode: str, histograms: dict,
                     domain: tuple[float, float], diverging: bool, xlabel: str,
-                    brushes: dict[str, tuple[float, float]]) -> html.Div:
+                    brushes: dict[str, tuple[float, float]], first_width: int | None = None) -> html.Div:
     """Histograms aligned with the grid's model columns (the base has none in Relative mode)."""
     cells = [html.Div(html.Span("Drag on a histogram to filter rows; double-click clears it.",
                                 className="cc-hint"), className="bh-strip-item",
-                      style={"width": f"{ITEM_WIDTH}px"})]
+                      style={"width": f"{first_width or item_width('class')}px"})]
     for model in models:
         hist = histograms.get(model)
         if hist is None:
@@ -103,11 +103,11 @@ def significance_badge(sig: dict | None) -> html.Span | None:
 
 def summary_row(models: Sequence[str], base: str, mode: str, summary: dict, n_instances: int,
                 filtered: bool, comparison: str, fmt: str, has_value: bool,
-                significance: dict, value_fmt: str = ".3~g") -> html.Div:
+                significance: dict, value_fmt: str = ".3~g", first_width: int | None = None) -> html.Div:
     """'Dataset · N instances', then per model the mean value, mean shown value and top changes."""
     head = html.Div([html.B("Filtered Dataset" if filtered else "Dataset"),
                      html.Div(f"{n_instances:,} instances", className="cc-hint")],
-                    className="bh-strip-item", style={"width": f"{ITEM_WIDTH}px"})
+                    className="bh-strip-item", style={"width": f"{first_width or item_width('class')}px"})
     cells = [head]
     for model in models:
         s = summary.get(model, {})

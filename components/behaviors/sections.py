@@ -12,7 +12,7 @@ from backend.behaviors import ComparisonResult, QueryResult
 from backend.viewstate.behaviors import BehaviorView, rows_key
 from backend.viewstate.links import detail_query
 from components.behaviors.extras import attribution_table, flip_figure
-from components.behaviors.grid import grid, page_rows, value_format
+from components.behaviors.grid import grid, item_width, page_rows, value_format
 from components.behaviors.header import histogram_strip, summary_row
 from components.shared import ids
 from components.shared.nav import page_href
@@ -35,23 +35,26 @@ def _format(comp: ComparisonResult, result: QueryResult) -> str:
 
 
 def rows_section(view: BehaviorView, comp: ComparisonResult, result: QueryResult, significance: dict,
-                 sort: tuple[str, str] | None) -> tuple[html.Div, object]:
-    """The Dataset summary row and a fresh grid (its id carries the rows key, so it remounts)."""
+                 sort: tuple[str, str] | None, text: bool = False) -> tuple[html.Div, object]:
+    """The Dataset summary row and a fresh grid (its id carries the rows key, so it remounts);
+    ``text``: the instances are text (a wider first column that wraps)."""
     summary = summary_row(view.models, view.base, result.mode, result.summary, result.n_instances,
                           view.filtered, view.comparison, _format(comp, result), comp.has_value,
-                          significance, comp.options.get("format") or ".3~g")
+                          significance, comp.options.get("format") or ".3~g", item_width(view.level, text))
     table = grid({"type": ids.BH_GRID, "key": rows_key(view)}, view.models, view.base, view.level,
-                 result.mode, sort)
+                 result.mode, sort, text)
     return summary, table
 
 
 def head_section(view: BehaviorView, comp: ComparisonResult, result: QueryResult, flips: np.ndarray,
-                 attributions: list[tuple[str, list[dict]]] | None) -> tuple[html.Div, dict, object]:
+                 attributions: list[tuple[str, list[dict]]] | None,
+                 text: bool = False) -> tuple[html.Div, dict, object]:
     """Histograms (class-filtered, never brushed), the flip matrix and the attribution tables."""
     rel = result.mode == "relative"
     xlabel = f"Change in {view.comparison}" if rel and comp.has_value else view.comparison
     strip = histogram_strip(ids.BH_HIST, view.models, view.base, result.mode, result.histograms,
-                            result.domain, result.diverging, xlabel, view.brush_map())
+                            result.domain, result.diverging, xlabel, view.brush_map(),
+                            item_width(view.level, text))
     figure = flip_figure(list(view.models), flips, view.pair)
     if attributions is None:
         attr = html.P("Load predictions to compute the models on the paths from the roots.",

@@ -105,7 +105,8 @@ def test_two_users_interleaved_each_see_only_their_own_state(driver, second_driv
                  timeout=120, what=f"{name}'s predictions")
         wait_for(drv, "document.querySelector('.ag-header-cell-text')", what=f"{name}'s grid")
         headers[name] = drv.execute_script(
-            "return [...document.querySelectorAll('.ag-header-cell-text')].map(e => e.textContent.trim());")
+            "return [...document.querySelectorAll('.ag-header-cell-text')]"
+            ".map(e => (e.querySelector('.bh-head-name') || e).textContent.trim());")
     assert "a (Base)" in headers["alice"] and "b (Base)" not in headers["alice"], headers
     assert "b (Base)" in headers["bob"] and "a (Base)" not in headers["bob"], headers
     assert _query(alice)["base"] == "a" and _query(bob)["base"] == "b"

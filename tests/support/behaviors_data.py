@@ -24,6 +24,8 @@ def reference(kind: str, outputs) -> tuple[np.ndarray, np.ndarray | None]:
         m = np.asarray(o, dtype=np.float64).reshape(len(o), -1)
         at = m[np.arange(len(m)), b.argmax(axis=1)]
         top = b.max(axis=1)
+        valid = b >= 0
+        agree = np.where(valid.any(axis=1), ((m == b) & valid).sum(axis=1) / np.maximum(valid.sum(axis=1), 1), 1.0)
         d, v = {
             "difference": (np.mean(m - b, axis=1), np.mean(m, axis=1)),
             "abs_difference": (np.abs(np.mean(m - b, axis=1)), np.mean(m, axis=1)),
@@ -33,6 +35,7 @@ def reference(kind: str, outputs) -> tuple[np.ndarray, np.ndarray | None]:
             "ratio_argmax": (at / (top + EPS), at),
             "mse": (np.mean((m - b) ** 2, axis=1), None),
             "kl_divergence": (np.maximum((b * np.log2((b + EPS) / (m + EPS))).sum(axis=1), 0), None),
+            "agreement": (agree, None),
         }[kind]
         diffs.append(d)
         values.append(v)

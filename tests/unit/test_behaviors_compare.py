@@ -50,6 +50,8 @@ def test_base_row_is_exactly_zero():
         diff, _ = comparison_vectors(kind, outs)
         if kind.startswith("ratio"):  # b / (b + ε): about 1, less for tiny probabilities
             assert np.all((diff[0] > 0.99) & (diff[0] <= 1.0))
+        elif kind == "agreement":  # the base agrees with itself everywhere
+            assert np.all(diff[0] == 1.0)
         else:
             assert np.all(diff[0] == 0.0), kind
 
@@ -184,3 +186,12 @@ def test_progress_reports_reach_the_end():
     build_behavior_data("ab", outs, np.zeros(30, int), "xyz", np.arange(30),
                         [ComparisonSpec("M", "mse", "probs")], progress=lambda d, t, m: seen.append((d, t)))
     assert seen and seen[-1][0] == seen[-1][1] and [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_agreement_of_token_codes_with_padding():
+    base = np.array([[3, 5, -1], [2, -1, -1], [-1, -1, -1]])
+    model = np.array([[3, 4, 7], [2, 9, 9], [1, 1, 1]])
+    diff, value = comparison_vectors("agreement", [base, model])
+    assert value is None
+    assert diff[1].tolist() == [0.5, 1.0, 1.0]  # padding never counts; no position at all: agrees
+    assert diff[0].tolist() == [1.0, 1.0, 1.0]
