@@ -192,9 +192,17 @@ class Engine:
         loaded = self._load(model_id)
         with plugin_call(f"model '{model_id}': {kind}"):
             arrays = compute(loaded)
-        self.cache.put_arrays(key, arrays, {"model": model_id, "kind": kind})
+            meta = self._quantized_meta(loaded)
+        self.cache.put_arrays(key, arrays, {"model": model_id, "kind": kind, **meta})
         progress(1, 1, messages[1])
         return self.cache.get_arrays(key) or arrays
+
+    def _quantized_meta(self, loaded: Any) -> dict:
+        """``{"quantized": {module: description}}`` when the inspector names quantized modules
+        (``TorchInspector.quantized_modules``): kept in the entry's metadata, so the Layers page
+        marks int8 layers from the cache alone, without extra arrays that would become rows."""
+        quantized = self.inspector.quantized_modules(loaded)
+        return {"quantized": {str(k): str(v) for k, v in quantized.items()}} if quantized else {}
 
     # --- activations -----------------------------------------------------------------------
     def activation_indices(self) -> np.ndarray:

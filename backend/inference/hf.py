@@ -25,6 +25,7 @@ extra ``[hf]``; without it these inspectors fail with one line that names the ex
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 from dataclasses import dataclass
 from functools import cached_property
@@ -44,7 +45,7 @@ from backend.inference.protocol import (
     RenderedInstance,
 )
 from backend.inference.text_scores import score_answers
-from backend.inference.torch_base import TorchInspector
+from backend.inference.torch_base import TorchInspector, leaf_modules, output_array
 
 EXTRA = "pip install 'compress-and-compare-dash[hf]'"
 QUANTIZATION_FILE = "cc_quantization.json"
@@ -53,13 +54,15 @@ DEFAULT_PROMPTS = {"seq2seq": "question: {question} context: {context}",
                    "causal": "{context}\nQuestion: {question}\nAnswer:"}
 
 
+MISSING = f"the Hugging Face inspectors need the optional extra [hf] (transformers): {EXTRA}"
+
+
 def transformers_module() -> Any:
     """``transformers``, or one line naming the extra that installs it."""
     try:
         import transformers
     except ImportError:
-        raise InspectorError("inspector: the Hugging Face inspectors need the optional extra "
-                             f"[hf] (transformers): {EXTRA}") from None
+        raise InspectorError(f"inspector: {MISSING}") from None
     return transformers
 
 
@@ -117,6 +120,15 @@ class _TextInspector(TorchInspector):
 
     version = "1"
     family = "seq2seq"
+
+    @classmethod
+    def missing_requirement(cls) -> str | None:
+        """The [hf] extra, found without importing it (the web process never needs it)."""
+        try:
+            found = importlib.util.find_spec("transformers") is not None
+        except (ImportError, ValueError):  # a broken or None entry in sys.modules
+            found = False
+        return None if found else MISSING
 
     # --- options --------------------------------------------------------------------------
     def _option(self, name: str, default: Any, kind: type) -> Any:
@@ -258,8 +270,9 @@ class _TextInspector(TorchInspector):
         """Leaf modules that run in a teacher-forced forward pass and give one output row per
         instance, found by running one: tied copies that never run (T5's ``shared``), dropout
         and tables without a batch axis (relative position biases) are left out."""
-        leaves = {name: mod for name, mod in loaded.named_modules()
-                  if name and not list(mod.children()) and not isinstance(mod, nn.Dropout)}
+        modules = dict(loaded.named_modules())
+        leaves = {name: modules[name] for name in leaf_modules(loaded, self.quantized_modules(loaded))
+                  if not isinstance(modules[name], nn.Dropout)}
         ran: set[str] = set()
         hooks = []
         for name, mod in leaves.items():
@@ -297,9 +310,9 @@ class _TextInspector(TorchInspector):
         hooks = []
         for name in modules:
             def hook(_mod, _inp, output, name=name):
-                tensor = output[0] if isinstance(output, tuple | list) else output
-                if isinstance(tensor, torch.Tensor):
-                    collected[name].append(tensor.detach().float().cpu().numpy())
+                array = output_array(output)
+                if array is not None:
+                    collected[name].append(array)
             hooks.append(wanted[name].register_forward_hook(hook))
         try:
             with torch.inference_mode():

@@ -46,6 +46,9 @@ def inspector_class(spec: InspectorSpec, config_dir: str | Path | None = None) -
     if pyinspect.isabstract(cls):
         missing = ", ".join(sorted(cls.__abstractmethods__))
         raise InspectorError(f"inspector.class: '{spec.class_name}' does not implement {missing}")
+    problem = cls.missing_requirement()
+    if problem:
+        raise InspectorError(f"inspector.class: {spec.class_name}: {problem}")
     return cls
 
 

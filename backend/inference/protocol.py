@@ -186,6 +186,14 @@ class Inspector(ABC):
         self.device_preference = device
         self.batch_size = batch_size
 
+    @classmethod
+    def missing_requirement(cls) -> str | None:
+        """One line naming what must be installed for this inspector to run, or None.
+
+        Checked when the config is loaded (and by ``--check``), so a missing optional extra is
+        reported at start-up rather than in the first background job."""
+        return None
+
     def resolve_path(self, text: str | Path) -> Path:
         """A path from the options: '{cache_dir}' expanded, relative to the config's folder."""
         expanded = str(text).replace("{cache_dir}", str(self.cache_dir))
@@ -222,6 +230,11 @@ class Inspector(ABC):
     def parameters(self, loaded: Any) -> Iterator[tuple[str, np.ndarray]]:
         """(dotted name, float array) per parameter tensor, one at a time."""
         return iter(())
+
+    def quantized_modules(self, loaded: Any) -> dict[str, str]:
+        """Module name -> how it is stored ("int8 (per-tensor, scale 0.003)"), for the Layers
+        page's int8 badges; ``TorchInspector`` finds torch's quantized modules itself."""
+        return {}
 
     def activation_modules(self, loaded: Any) -> list[str]:
         """Dotted names of the modules whose outputs the Layers page may compare."""

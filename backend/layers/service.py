@@ -154,6 +154,19 @@ def load_summary(engine: Engine, models: list[str], base: str, tensor: str) -> L
         if s is None:
             return None
         stats[model] = s
-    summary = LayerSummary(source, base, order, stats)
+    quantized = {m: quantized_modules(engine, source, m) for m in order}
+    summary = LayerSummary(source, base, order, stats, quantized)
     _remember(_SUMMARY_CACHE, keys, summary, 8)
     return summary
+
+
+def quantized_modules(engine: Engine, source: str, model_id: str) -> dict[str, str]:
+    """Quantized module → description, from the metadata of the model's cached source arrays.
+
+    Why the metadata: the engine records what ``TorchInspector.quantized_modules`` says when it
+    computes parameters or activations, so reading stays cache-only (any worker answers) and
+    no extra arrays appear as layers. Empty when the entry is missing or predates the record.
+    """
+    meta = engine.cache.array_meta(_source_key(engine, source, model_id)) or {}
+    quantized = meta.get("quantized")
+    return {str(k): str(v) for k, v in quantized.items()} if isinstance(quantized, dict) else {}

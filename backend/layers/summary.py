@@ -32,8 +32,12 @@ class LayerSummary:
     reference (a container's output already contains its children's work).
     """
 
-    def __init__(self, source: str, base: str, models: list[str], stats: dict[str, Stats]) -> None:
+    def __init__(self, source: str, base: str, models: list[str], stats: dict[str, Stats],
+                 quantized: dict[str, dict[str, str]] | None = None) -> None:
         self.source, self.base, self.models, self.stats = source, base, models, stats
+        # per model: quantized module → how its weights are stored ('int8 (per-tensor, ...)')
+        self.quantized = {m: dict((quantized or {}).get(m) or {}) for m in models}
+        self._below: dict[str, dict[str, list[str]]] = {}
         self._changes: dict[tuple[str, str], np.ndarray] = {}
         names: list[str] = []
         seen: set[str] = set()
@@ -134,6 +138,39 @@ class LayerSummary:
         """Values of the node that could not be compared with the base (shape or absence)."""
         v = self.nodes[model][node]
         return int(v[F["n"]] - v[F["compared"]] - v[F["nonfinite"]])
+
+    def quantized_at(self, model: str, node: int) -> tuple[str, str] | None:
+        """(badge, hover text) when ``model`` stores this node's weights quantized, else None.
+
+        A quantized module and its weight tensor get the storage type ('int8'); a module above
+        quantized ones gets 'int8 ×k'. The bias of a quantized Linear stays float: no badge.
+        """
+        quantized = self.quantized.get(model)
+        if not quantized:
+            return None
+        name = self.tree.names[node]
+        own = quantized.get(name if name in quantized else name.removesuffix(".weight"))
+        if own:
+            return own.split(" ")[0], f"{model} stores {name} as {own}"
+        below = self._quantized_below(model).get(name)
+        if not below:
+            return None
+        kinds = {quantized[m].split(" ")[0] for m in below}
+        label = kinds.pop() if len(kinds) == 1 else "quantized"
+        shown = ", ".join(below[:5]) + (f", … ({len(below) - 5} more)" if len(below) > 5 else "")
+        noun = "module" if len(below) == 1 else "modules"
+        return f"{label} ×{len(below)}", f"{model}: {len(below)} quantized {noun} below {name}: {shown}"
+
+    def _quantized_below(self, model: str) -> dict[str, list[str]]:
+        """Per ancestor name, the quantized modules under it (built once per model)."""
+        memo = self._below.get(model)
+        if memo is None:
+            memo = self._below[model] = {}
+            for module in self.quantized.get(model, {}):
+                parts = module.split(".")
+                for depth in range(1, len(parts)):
+                    memo.setdefault(".".join(parts[:depth]), []).append(module)
+        return memo
 
     # histograms -----------------------------------------------------------------------------
     def _tensor_rows(self, model: str, node: int) -> np.ndarray:

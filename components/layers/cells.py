@@ -49,19 +49,31 @@ def count(n: float) -> str:
     return d3_format(".3~s", float(n)).replace("G", "B")
 
 
-def _cell(children: list, caption: str, title: str, extra: str = "") -> html.Div:
-    return html.Div([html.Div(children, className="cc-ly-viz", title=title),
-                     html.Div(caption, className="cc-ly-caption")],
+def quant_badge(mark: tuple[str, str] | None) -> html.Span | None:
+    """A small 'int8' badge before a cell's caption (hover: how the model stores the weights);
+    None when the model stores this module in float (``LayerSummary.quantized_at``)."""
+    if mark is None:
+        return None
+    return html.Span(mark[0], className="cc-ly-badge", title=mark[1])
+
+
+def _caption(caption: str, badge: html.Span | None) -> html.Div:
+    return html.Div(caption if badge is None else [badge, caption], className="cc-ly-caption")
+
+
+def _cell(children: list, caption: str, title: str, extra: str = "",
+          badge: html.Span | None = None) -> html.Div:
+    return html.Div([html.Div(children, className="cc-ly-viz", title=title), _caption(caption, badge)],
                     className=f"cc-ly-cell {extra}".strip())
 
 
-def empty_cell(text: str, title: str = "") -> html.Div:
+def empty_cell(text: str, title: str = "", badge: html.Span | None = None) -> html.Div:
     """A cell with nothing to draw (absent tensor, no activations, no data)."""
-    return html.Div(html.Div(text, className="cc-ly-caption"), className="cc-ly-cell cc-ly-empty",
-                    title=title or text)
+    return html.Div(_caption(text, badge), className="cc-ly-cell cc-ly-empty", title=title or text)
 
 
-def sparsity_cell(model: str, base: str, f: dict[str, float], is_base: bool) -> html.Div:
+def sparsity_cell(model: str, base: str, f: dict[str, float], is_base: bool,
+                  badge: html.Span | None = None) -> html.Div:
     """Zero fraction on a grey track; for a model, zeros kept from the base then newly zeroed."""
     n = f["n"]
     if n <= 0:
@@ -71,7 +83,7 @@ def sparsity_cell(model: str, base: str, f: dict[str, float], is_base: bool) -> 
         bar = [html.Div(className="cc-ly-seg",
                         style={"width": f"{zeros * 100:.3f}%", "background": LIGHT_BLUE})]
         title = f"{pct(zeros)} zero in {base}\n{pct(1 - zeros)} nonzero in {base}"
-        return _cell([html.Div(bar, className="cc-ly-track")], f"{pct(zeros)} zeros", title)
+        return _cell([html.Div(bar, className="cc-ly-track")], f"{pct(zeros)} zeros", title, badge=badge)
     compared = f["compared"]
     if compared > 0:
         both, only = f["zero_both"] / n, f["zero_model_only"] / n
@@ -86,11 +98,11 @@ def sparsity_cell(model: str, base: str, f: dict[str, float], is_base: bool) -> 
     if regrown > 0:
         title += f"\n{pct(regrown)} zero in base but not {model} (regrown)"
     caption = f"{pct(change, '+.1%')} zeros"
-    return _cell([html.Div(bar, className="cc-ly-track")], caption, title)
+    return _cell([html.Div(bar, className="cc-ly-track")], caption, title, badge=badge)
 
 
 def histogram_cell(edges: np.ndarray, counts: np.ndarray, caption: str, stacked: bool,
-                   extra_title: str = "") -> html.Div:
+                   extra_title: str = "", badge: html.Span | None = None) -> html.Div:
     """Columns = value bins (height: share of the tallest bin), stacked by change bin.
 
     The largest change sits at the bottom, as in the reference. Each column carries its counts
@@ -101,7 +113,7 @@ def histogram_cell(edges: np.ndarray, counts: np.ndarray, caption: str, stacked:
     totals = counts.sum(axis=1)
     total = int(totals.sum())
     if total <= 0:
-        return empty_cell(caption or "no values")
+        return empty_cell(caption or "no values", badge=badge)
     top = totals.max()
     columns: list = []
     gap = 0
@@ -127,7 +139,7 @@ def histogram_cell(edges: np.ndarray, counts: np.ndarray, caption: str, stacked:
     offset = round(float(edges[0]) / step)  # edges sit at whole multiples of the step
     hist = html.Div(columns, className="cc-ly-hist",
                     **{"data-off": str(offset), "data-step": repr(step), "data-n": str(total)})
-    return _cell([hist], caption, extra_title or caption)
+    return _cell([hist], caption, extra_title or caption, badge=badge)
 
 
 def column_title(edges: np.ndarray, counts: np.ndarray, i: int) -> str:

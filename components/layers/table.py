@@ -10,7 +10,16 @@ from __future__ import annotations
 from dash import html
 
 from backend.layers import LayerSummary, Page
-from components.layers.cells import change_legend, count, empty_cell, histogram_cell, num, pct, sparsity_cell
+from components.layers.cells import (
+    change_legend,
+    count,
+    empty_cell,
+    histogram_cell,
+    num,
+    pct,
+    quant_badge,
+    sparsity_cell,
+)
 from components.shared import ids
 
 SUBTITLES = {"sparsity": "Sparsity", "weights": "Weight distribution", "activations": "Activations"}
@@ -20,15 +29,32 @@ SORT_SYMBOLS = {"desc": "↓ highest first", "asc": "↑ lowest first", None: "�
 SORT_TITLE = "Sort by {model}: highest first, then lowest first, then unsorted"
 
 
+def model_badge(model: str, quantized: dict[str, str] | None) -> html.Span | None:
+    """'int8' next to a model's id when it stores some modules quantized (hover: how many)."""
+    if not quantized:
+        return None
+    kinds = {d.split(" ")[0] for d in quantized.values()}
+    label = kinds.pop() if len(kinds) == 1 else "quantized"
+    shown = ", ".join(list(quantized)[:5]) + (", …" if len(quantized) > 5 else "")
+    return quant_badge((label, f"{model} stores {len(quantized)} module"
+                               f"{'s' if len(quantized) != 1 else ''} quantized: {shown}"))
+
+
 def header(models: list[str], base: str, tensor: str, sort: tuple[str, str] | None,
-           metrics: dict[str, str] | None = None) -> html.Div:
-    """'Module', then per model: id, sort button, subtitle (' vs. base'), a metric line."""
+           metrics: dict[str, str] | None = None,
+           quantized: dict[str, dict[str, str]] | None = None) -> html.Div:
+    """'Module', then per model: id, sort button, subtitle (' vs. base'), a metric line.
+
+    A model that stores modules quantized gets an 'int8' badge beside its id.
+    """
     cols = [html.Div("Module", className="cc-ly-name cc-ly-head-name")]
     for m in models:
         direction = sort[1] if sort and sort[0] == m else None
         subtitle = SUBTITLES[tensor] + ("" if m == base else " vs. base")
+        badge = model_badge(m, (quantized or {}).get(m))
         cols.append(html.Div([
             html.Div([html.Code(m, className="cc-ly-model", title=m),
+                      *([badge] if badge is not None else []),
                       html.Button(SORT_SYMBOLS[direction], className="cc-ly-sort"
                                   + (" cc-ly-sort-on" if direction else ""),
                                   title=SORT_TITLE.format(model=m),
@@ -83,9 +109,10 @@ def _value_caption(summary: LayerSummary, model: str, node: int, tensor: str,
 def row_cells(summary: LayerSummary, tensor: str, node: int, models: list[str]) -> list:
     """One cell per model for one node."""
     if tensor == "sparsity":
-        return [sparsity_cell(m, summary.base, summary.cell(m, node), m == summary.base) for m in models]
+        return [sparsity_cell(m, summary.base, summary.cell(m, node), m == summary.base,
+                              badge=quant_badge(summary.quantized_at(m, node))) for m in models]
     if summary.source == "activations" and not summary.has_data[node]:
-        return [empty_cell("") for _ in models]
+        return [empty_cell("", badge=quant_badge(summary.quantized_at(m, node))) for m in models]
     grid, hists = summary.histograms(node, models)
     edges = grid.edges()
     cells = []
@@ -95,7 +122,8 @@ def row_cells(summary: LayerSummary, tensor: str, node: int, models: list[str]) 
             cells.append(empty_cell(f"absent in {m}"))
             continue
         caption, title = _value_caption(summary, m, node, tensor, f)
-        cells.append(histogram_cell(edges, hists[m], caption, stacked=m != summary.base, extra_title=title))
+        cells.append(histogram_cell(edges, hists[m], caption, stacked=m != summary.base, extra_title=title,
+                                    badge=quant_badge(summary.quantized_at(m, node))))
     return cells
 
 
@@ -122,7 +150,7 @@ def tree_table(summary: LayerSummary, tensor: str, page: Page, selected: str | N
         ))
     if not rows:
         rows = [html.Div("No modules match.", className="cc-hint cc-ly-none")]
-    head = header(models, summary.base, tensor, sort, metrics)
+    head = header(models, summary.base, tensor, sort, metrics, summary.quantized)
     return html.Div([head, html.Div(rows, className="cc-ly-body")], id=ids.LY_TREE, className="cc-ly-table")
 
 

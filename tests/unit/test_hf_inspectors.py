@@ -253,3 +253,14 @@ def test_bad_options_are_one_line(experiment):
         missing.dataset()
     with pytest.raises(InspectorError, match="max_new_tokens: must be a positive integer"):
         _ = Seq2SeqInspector(options={"max_new_tokens": 0}).max_new_tokens
+
+
+def test_missing_extra_is_reported_when_the_config_loads(monkeypatch):
+    from backend.experiment.schema import InspectorSpec
+    from backend.inference.loading import inspector_class
+
+    monkeypatch.setitem(sys.modules, "transformers", None)
+    spec = InspectorSpec(module="backend.inference.hf", **{"class": "CausalLMInspector"})
+    with pytest.raises(InspectorError) as info:
+        inspector_class(spec)
+    assert "[hf]" in str(info.value) and "CausalLMInspector" in str(info.value)
