@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from flask import current_app, has_app_context
 
-from backend.experiment.loader import ConfigError, Experiment, file_stamp, load_experiment
+from backend.experiment.loader import ConfigError, Experiment, load_experiment
 from backend.inference.engine import Engine
 from backend.inference.loading import make_inspector
 from backend.inference.protocol import InspectorError
@@ -47,12 +47,12 @@ def experiment() -> Experiment:
 
 # Per process, keyed by the experiment the app was created with: the newest version read from
 # its models file. Shared read-only data (every user sees the same file), never per-user state.
-_versions: dict[int, tuple[tuple[int, int, int], Experiment]] = {}
+_versions: dict[int, tuple[tuple, Experiment]] = {}
 _versions_lock = threading.Lock()
 
 
 def _latest(original: Experiment) -> Experiment:
-    mtime = file_stamp(original.models_path)
+    mtime = original.current_stamp()  # the models file's, or an importer's source's (MLflow, cards)
     if mtime is None:  # the file is away for a moment: keep what was read last
         return _versions.get(id(original), ((0, 0, 0), original))[1]
     with _versions_lock:

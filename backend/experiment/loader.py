@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from backend.experiment.builder import run_builder
 from backend.experiment.errors import ConfigError
 from backend.experiment.forest import ExperimentForest
+from backend.experiment.importers import ModelSource, import_models
 from backend.experiment.messages import SECTIONS, describe, item_label, name, pydantic_problems
 from backend.experiment.rules import (
     duplicate_problems,
@@ -56,7 +57,14 @@ class Experiment:
     background: BackgroundSpec = field(default_factory=BackgroundSpec)
     # the models file's (mtime_ns, size, inode) when it was read: a reader that sees another
     # stamp re-reads it (server.context), even if it changed before the first request
-    stamp: tuple[int, int, int] | None = None
+    stamp: tuple | None = None
+    # where imported models come from (backend.experiment.importers): its stamp replaces the file's
+    source: ModelSource | None = None
+
+    def current_stamp(self) -> tuple | None:
+        """What changes when the models do: the models file's stamp, or the importer's source's
+        (an MLflow store, model cards); None while it cannot be read (keep what was read last)."""
+        return self.source.stamp() if self.source is not None else file_stamp(self.models_path)
 
     def summary(self) -> str:
         """One line ending in 'N models, M roots, K operations, J metrics'."""
@@ -79,7 +87,8 @@ class Collected:
     listed: int | None = None  # how many models the file lists, valid or not (None: not a list)
     inspector: InspectorSpec | None = None  # the inspector section, when it is valid
     inspector_invalid: bool = False
-    stamp: tuple[int, int, int] | None = None  # of the file the models come from, before reading
+    stamp: tuple | None = None  # of the file (or importer's source) the models come from, before reading
+    source: ModelSource | None = None  # an importer's source, when the models are imported
 
     def skipped_line(self) -> str | None:
         """One line naming the checks that could not run, or None."""
@@ -214,7 +223,7 @@ def _top_level(doc: dict[str, Any], file: Path, out: Collected) -> ExperimentCon
     """The config's own fields; a stand-in with what is usable when they have problems."""
     stub = _stub(doc)
     if "models" in doc:
-        if not isinstance(doc["models"], list | str):
+        if not isinstance(doc["models"], list | str | dict):
             out.problems.append(f"{file}: models: must be a list of models or a path to a "
                                 f"models file, got {describe(doc['models'])}")
         stub["models"] = "<checked below>"
@@ -283,8 +292,11 @@ def collect(
     if isinstance(raw_models, list):
         out.models_path = config_path
         out.entries, no_id = _models(raw_models, config_path, doc, out)
-    elif isinstance(raw_models, str):
-        mdoc = _models_document(raw_models, config, config_path, cache, build, log, out)
+    elif isinstance(raw_models, str | dict):
+        if isinstance(raw_models, str):
+            mdoc = _models_document(raw_models, config, config_path, cache, build, log, out)
+        else:  # an importer (mlflow:, huggingface:) builds the same document a models file parses to
+            mdoc = _imported_document(raw_models, config_path, metrics, operations, out)
         if mdoc is not None:
             models_path = out.models_path
             assert models_path is not None
@@ -299,8 +311,10 @@ def collect(
             operations = _merged("operations", m_ops, operations, models_path, out)
             out.entries, no_id = _models(mdoc.get("models"), models_path, mdoc, out)
     if out.entries is None:
-        if isinstance(raw_models, str):
-            out.skipped.append(f"the models ({MODEL_CHECKS}, checkpoints): the models file could not be read")
+        if isinstance(raw_models, str | dict):
+            what = "the models file could not be read" if isinstance(raw_models, str) else \
+                "the models could not be imported"
+            out.skipped.append(f"the models ({MODEL_CHECKS}, checkpoints): {what}")
         return out
     if no_id is not None:
         out.skipped.append(f"base links (models[{no_id}] has no usable id)")
@@ -317,7 +331,7 @@ def collect(
     if not out.problems and checked.forest is not None:
         checked.forest.warnings[:] = out.warnings
         out.experiment = Experiment(config_path, out.models_path, cache, checked.forest, out.inspector,
-                                    config.background, out.stamp)
+                                    config.background, out.stamp, out.source)
     return out
 
 
@@ -354,6 +368,18 @@ def _models_document(raw_models: str, config: ExperimentConfig, config_path: Pat
     except ConfigError as exc:
         out.problems.extend(exc.problems)
         return None
+
+
+def _imported_document(raw_models: dict[str, Any], config_path: Path, metrics: list[tuple[int, Any]],
+                       operations: list[tuple[int, Any]], out: Collected) -> dict[str, Any] | None:
+    """The models document an importer builds; its problems name the config (the models' file)."""
+    imported = import_models(raw_models, config_path, [s for _, s in metrics],
+                             {s.name for _, s in operations})
+    out.models_path = config_path
+    out.problems += imported.problems
+    out.warnings += imported.warnings
+    out.stamp, out.source = imported.stamp, imported.source
+    return imported.document
 
 
 def load_experiment(

@@ -55,6 +55,9 @@ class MetricSpec(_Strict):
     )
     description: str | None = None
     type: str | None = Field(None, description="Accepted for the reference's files; unused.")
+    reduce: Literal["last", "min", "max"] | None = Field(
+        None, description="MLflow import: which logged value of the metric a run shows: the last "
+        "(the default), the minimum or the maximum over its history.")
 
 
 class ParameterSpec(BaseModel):
@@ -127,14 +130,39 @@ class ModelsFile(_Strict):
     models: list[ModelEntry]
 
 
+class MlflowImport(_Strict):
+    """``models: {mlflow: ...}``: the runs of one MLflow experiment (backend.experiment.importers)."""
+
+    tracking_uri: StrictStr = Field(
+        description="sqlite:///mlflow.db, a folder store such as ./mlruns, or http(s)://host:port; "
+        "relative paths are relative to this config.")
+    experiment: StrictStr | StrictInt = Field(description="The experiment's name or id.")
+    timeout: Number = Field(5, gt=0, le=600, description="Seconds to wait for a tracking server.")
+
+
+class HuggingFaceImport(_Strict):
+    """``models: {huggingface: ...}``: one save_pretrained folder per model, with its model card."""
+
+    folder: StrictStr = Field(description="The folder that holds one subfolder per model, relative to "
+                              "this config; each subfolder's README.md card names its base_model.")
+
+
+class ModelsImport(_Strict):
+    """Models imported from where experiments live; exactly one importer is named."""
+
+    mlflow: MlflowImport | None = None
+    huggingface: HuggingFaceImport | None = None
+
+
 class ExperimentConfig(_Strict):
     """``experiments.yaml``: the experiment, where its models are, and how to inspect them."""
 
     name: str
     description: str | None = None
-    models: list[ModelEntry] | str = Field(
-        description="Inline list of models, or a path to a models file (YAML or the reference's "
-        "JSON), relative to this config; '{cache_dir}' expands to the cache directory."
+    models: list[ModelEntry] | str | ModelsImport = Field(
+        description="Inline list of models, a path to a models file (YAML or the reference's "
+        "JSON), relative to this config ('{cache_dir}' expands to the cache directory), or an "
+        "importer: {mlflow: {tracking_uri, experiment}} or {huggingface: {folder}}."
     )
     operations: list[OperationSpec] = Field(default_factory=list)
     metrics: list[MetricSpec] = Field(default_factory=list)
