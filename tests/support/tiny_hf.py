@@ -1,5 +1,6 @@
-"""Tiny Hugging Face models saved in a test: a word-level tokenizer, a T5 and a GPT-2, untrained
-(seeded) or trained for a few steps, written with ``save_pretrained`` like a user's folders."""
+"""Tiny Hugging Face models saved in a test: a word-level tokenizer, a T5, a GPT-2 and a BERT
+classifier, untrained (seeded) or trained for a few steps, written with ``save_pretrained`` like
+a user's folders."""
 
 from __future__ import annotations
 
@@ -100,5 +101,26 @@ def train_t5(folder: Path, steps: int = 150, seed: int = 0) -> Path:
         loss.backward()
         opt.step()
     model.eval().save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder
+
+
+def save_classifier(folder: Path, id2label: dict[int, str], seed: int = 0, prune_amount: float = 0.0) -> Path:
+    """A tiny BERT classifier (seeded, untrained) and the word-level test tokenizer."""
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    tok = tokenizer()
+    torch.manual_seed(seed)
+    config = BertConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=64, pad_token_id=0, id2label=id2label)
+    model = BertForSequenceClassification(config).eval()
+    if prune_amount:
+        weights = [m.weight for m in model.modules() if isinstance(m, torch.nn.Linear)]
+        cut = torch.quantile(torch.cat([w.detach().abs().flatten() for w in weights]), prune_amount)
+        with torch.no_grad():
+            for w in weights:
+                w.mul_((w.abs() > cut).float())
+    model.save_pretrained(folder)
     tok.save_pretrained(folder)
     return folder
