@@ -104,3 +104,33 @@ def demo_experiment(demo_cache: Path):
     from backend.experiment.loader import load_experiment
 
     return load_experiment(REPO / "configs" / "demo.yaml", cache_dir=demo_cache)
+
+
+@pytest.fixture(scope="session")
+def text_demo_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The text demo (T5 question answering) built once per session, the way a user builds it:
+    ``app.py --config configs/demo-text.yaml --build-only``.
+
+    Returns the cache directory and what the build printed on stderr (about three minutes).
+    Skips where the optional extra [hf] (transformers) is not installed.
+    """
+    import subprocess
+    import sys
+
+    pytest.importorskip("transformers")
+    prebuilt = os.environ.get("CC_TEST_TEXT_DEMO_CACHE")  # a cache already holding the build (local reruns)
+    if prebuilt and (Path(prebuilt) / "demo-text-v1" / "models.yaml").is_file():
+        return Path(prebuilt), ""
+    cache = tmp_path_factory.mktemp("text-demo-cache")
+    out = subprocess.run([sys.executable, str(REPO / "app.py"), "--config", str(REPO / "configs" / "demo-text.yaml"),
+                          "--build-only", "--cache-dir", str(cache)],
+                         capture_output=True, text=True, timeout=1200, cwd=REPO)
+    if out.returncode != 0:
+        pytest.fail(f"text demo build failed ({out.returncode}): {out.stderr[-2000:]}")
+    return cache, out.stderr
+
+
+@pytest.fixture(scope="session")
+def text_demo_cache(text_demo_build: tuple[Path, str]) -> Path:
+    """A cache directory holding the built text demo."""
+    return text_demo_build[0]

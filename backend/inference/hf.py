@@ -65,6 +65,7 @@ def transformers_module() -> Any:
         import transformers
     except ImportError:
         raise InspectorError(f"inspector: {MISSING}") from None
+    transformers.utils.logging.disable_progress_bar()  # one bar per folder load would flood the log
     return transformers
 
 
