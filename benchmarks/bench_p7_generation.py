@@ -54,6 +54,9 @@ def p7_generation(quick: bool) -> list[Result]:
     from backend.inference.loading import make_inspector
     from backend.infra.cache import ResultCache
 
+    import transformers
+
+    transformers.utils.logging.disable_progress_bar()  # as in the engine: no bar in either contender
     root_dir = Path(__file__).resolve().parents[1]
     exp = load_experiment(root_dir / "configs" / "demo-text.yaml", default_cache_dir=root_dir / ".cache")
     base = exp.forest[exp.forest.roots[0]]
