@@ -47,7 +47,7 @@ from backend.inference.protocol import (
     RenderedInstance,
 )
 from backend.inference.text_scores import score_answers
-from backend.inference.torch_base import TorchInspector, leaf_modules, output_array
+from backend.inference.torch_base import TorchInspector, leaf_modules
 
 EXTRA = "pip install 'compress-and-compare-dash[hf]'"
 QUANTIZATION_FILE = "cc_quantization.json"
@@ -301,37 +301,14 @@ class _TextInspector(TorchInspector):
         fixed lengths so every batch's activations have the same shape."""
         raise NotImplementedError
 
-    def activations(self, loaded: nn.Module, modules: list[str],
-                    indices: np.ndarray) -> dict[str, np.ndarray]:
-        """Outputs of ``modules`` on rows ``indices`` (prompt and first reference, teacher-forced)."""
-        wanted = dict(loaded.named_modules())
-        missing = [m for m in modules if m not in wanted]
-        if missing:
-            raise InspectorError(f"model '{getattr(loaded, '_cc_model_id', '?')}': no module named "
-                                 f"'{missing[0]}'")
+    def forward_batches(self, loaded: nn.Module, indices: np.ndarray) -> None:
+        """Prompt and first reference, teacher-forced, padded to one length for all ``indices``
+        (so every batch's activations have the same shape and concatenate)."""
         indices = np.asarray(indices)
         length, answer_length = self._lengths(loaded, indices)
-        collected: dict[str, list[np.ndarray]] = {m: [] for m in modules}
-        hooks = []
-        for name in modules:
-            def hook(_mod, _inp, output, name=name):
-                array = output_array(output)
-                if array is not None:
-                    collected[name].append(array)
-            hooks.append(wanted[name].register_forward_hook(hook))
-        try:
-            with torch.inference_mode():
-                for start in range(0, len(indices), self.batch_size):
-                    batch = indices[start:start + self.batch_size]
-                    loaded(**self.teacher_forced(loaded, batch, length, answer_length))
-        finally:
-            for h in hooks:
-                h.remove()
-        silent = [m for m, parts in collected.items() if not parts]
-        if silent:
-            raise InspectorError(f"model '{getattr(loaded, '_cc_model_id', '?')}': module '{silent[0]}' "
-                                 "produced no output on the sampled instances")
-        return {name: np.concatenate(parts) for name, parts in collected.items()}
+        for start in range(0, len(indices), self.batch_size):
+            batch = indices[start:start + self.batch_size]
+            loaded(**self.teacher_forced(loaded, batch, length, answer_length))
 
     def _lengths(self, loaded: nn.Module, indices: np.ndarray) -> tuple[int, int]:
         tokenizer = loaded._cc_tokenizer

@@ -234,6 +234,12 @@ class TorchInspector(Inspector):
         """Leaf modules (no children), in definition order; a quantized module is one leaf."""
         return leaf_modules(loaded, self.quantized_modules(loaded))
 
+    def forward_batches(self, loaded: nn.Module, indices: np.ndarray) -> None:
+        """Run the model over rows ``indices`` in batches (the hooks of ``activations`` collect
+        the outputs); a model that takes other inputs overrides this alone."""
+        for start in range(0, len(indices), self.batch_size):
+            loaded(self.inputs(indices[start:start + self.batch_size]).to(self.device))
+
     def activations(self, loaded: nn.Module, modules: list[str],
                     indices: np.ndarray) -> dict[str, np.ndarray]:
         """Outputs of ``modules`` on rows ``indices``, batched, via forward hooks.
@@ -258,9 +264,7 @@ class TorchInspector(Inspector):
             hooks.append(wanted[name].register_forward_hook(hook))
         try:
             with torch.inference_mode():
-                for start in range(0, len(indices), self.batch_size):
-                    batch = indices[start:start + self.batch_size]
-                    loaded(self.inputs(batch).to(self.device))
+                self.forward_batches(loaded, indices)
         finally:
             for h in hooks:
                 h.remove()

@@ -13,7 +13,8 @@ import copy
 import torch
 from torch import nn
 
-Masks = dict[str, torch.Tensor]
+from backend.demo.compress import Masks, apply_masks, zero_masks  # noqa: F401  (the same masks)
+
 ATTENTION = ("SelfAttention.", "EncDecAttention.")
 FEEDFORWARD = ("DenseReluDense.",)
 
@@ -62,22 +63,6 @@ def part_masks(model: nn.Module, amount: float, part: str) -> Masks:
     keys = {"attention": ATTENTION, "feedforward": FEEDFORWARD}[part]
     return _keep_top({n: p.detach().abs() for n, p in model.named_parameters()
                       if any(k in n for k in keys) and is_weight_matrix(n, p)}, amount)
-
-
-def apply_masks(model: nn.Module, masks: Masks) -> nn.Module:
-    """A copy of ``model`` with masked values set to exactly zero."""
-    out = copy.deepcopy(model)
-    params = dict(out.named_parameters())
-    with torch.no_grad():
-        for name, mask in masks.items():
-            params[name].mul_(mask)
-    return out
-
-
-def zero_masks(model: nn.Module) -> Masks:
-    """Masks of the parameters that are exactly zero now (fine-tuning keeps them zero)."""
-    return {name: (p.detach() != 0).float() for name, p in model.named_parameters()
-            if bool((p == 0).any())}
 
 
 def restore_normalization(pruned: nn.Module, original: nn.Module) -> nn.Module:
