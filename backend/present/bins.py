@@ -178,7 +178,12 @@ def nice_edges(lo: float, hi: float, target: int = 20) -> np.ndarray:
         lo, hi = 0.0, 1.0
     if hi <= lo:
         hi = lo + 1.0
-    return grid_for_range(lo, hi, max(1, target)).edges()
+    grid = grid_for_range(lo, hi, max(1, target))
+    edges = grid.edges()
+    below, above = int(edges[0] > lo), int(edges[-1] < hi)
+    if below or above:  # lo/step underflowed to -0.0 (a subnormal lo): one more bin, nothing dropped
+        edges = Grid(grid.mant, grid.exp, grid.offset - below, grid.n + below + above).edges()
+    return edges
 
 
 def counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
