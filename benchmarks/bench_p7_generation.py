@@ -48,13 +48,13 @@ def _plain_loop(folder: Path, prompts: list[str], batch: int, max_new_tokens: in
 @workload("P7")
 def p7_generation(quick: bool) -> list[Result]:
     """The text demo's base T5 on its evaluation questions: engine cold vs plain generate loop."""
+    import transformers
+
     from backend.experiment.forest import ExperimentForest, Model
     from backend.experiment.loader import load_experiment
     from backend.inference.engine import Engine
     from backend.inference.loading import make_inspector
     from backend.infra.cache import ResultCache
-
-    import transformers
 
     transformers.utils.logging.disable_progress_bar()  # as in the engine: no bar in either contender
     root_dir = Path(__file__).resolve().parents[1]
@@ -86,9 +86,10 @@ def p7_generation(quick: bool) -> list[Result]:
         gc.collect()
         gc.freeze()
         try:
-            times = _alternating({"engine": engine_run,
-                                  "loop": lambda _r: lambda: _plain_loop(base.checkpoint, prompts, batch, steps)},
-                                 rounds)
+            def loop_run(_r: int):
+                return lambda: _plain_loop(base.checkpoint, prompts, batch, steps)
+
+            times = _alternating({"engine": engine_run, "loop": loop_run}, rounds)
             eng = Engine(forest, inspector, cache)
             first = eng.predictions("warm")
             same = first["text"].tolist() == _plain_loop(base.checkpoint, prompts, batch, steps)
