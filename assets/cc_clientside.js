@@ -1,7 +1,8 @@
-/* Clientside helpers of the overview: hover and selection feedback applied directly to the
- * Cytoscape instance (60–130 ms at 10k nodes, against 1–2 s for a stylesheet swap), and the
- * linked hover between the map and the scatterplot. The Cytoscape instance is only reachable
- * through dash-cytoscape's undocumented `_cyreg`, so every access goes through cyOf(). */
+/* Clientside helpers of the overview (and Behaviors' normalizeQuery): hover and selection
+ * feedback applied directly to the Cytoscape instance (60–130 ms at 10k nodes, against 1–2 s
+ * for a stylesheet swap), and the linked hover between the map and the scatterplot. The
+ * Cytoscape instance is only reachable through dash-cytoscape's undocumented `_cyreg`, so every
+ * access goes through cyOf(). */
 (function () {
   "use strict";
 
@@ -56,17 +57,34 @@
     return true;
   }
 
-  /* Fit once and put up the header strip, as soon as the instance exists and has a size (it
-   * can lag the first callback). */
-  function ensureFitted(mapId, storeId, tries) {
+  /* Fit once and put up the header strip, as soon as the instance exists and has a size. No
+   * timer: while dash-cytoscape is still creating the instance, the next frame looks again;
+   * while its container has no size, a ResizeObserver (which also reports the first size)
+   * fits it when it gets one. */
+  function ensureFitted(mapId, storeId, frames) {
     const cy = cyOf(mapId);
-    if (cy && window.ccMapHeaders) window.ccMapHeaders.install(cy, storeId);
-    if (cy && cy._ccFitted) return;
-    if (cy && fitForest(cy)) {
+    if (!cy) {
+      if ((frames || 0) < 120) requestAnimationFrame(() => ensureFitted(mapId, storeId, (frames || 0) + 1));
+      return;
+    }
+    if (window.ccMapHeaders) window.ccMapHeaders.install(cy, storeId);
+    if (cy._ccFitted) return;
+    if (fitForest(cy)) {
       cy._ccFitted = true;
       return;
     }
-    if ((tries || 0) < 200) setTimeout(() => ensureFitted(mapId, storeId, (tries || 0) + 1), 25);
+    const box = cy.container();
+    if (box && !cy._ccSizeWatch && window.ResizeObserver) {
+      cy._ccSizeWatch = new ResizeObserver(() => {
+        if (cy._ccFitted || !box.clientWidth || !box.clientHeight) return;
+        cy.resize();
+        if (fitForest(cy)) {
+          cy._ccFitted = true;
+          cy._ccSizeWatch.disconnect();
+        }
+      });
+      cy._ccSizeWatch.observe(box);
+    }
   }
 
   function graphDiv(id) {
@@ -78,7 +96,7 @@
     cc: {
       /* selection store -> map: select exactly these nodes (no server round trip). */
       syncMapSelection: function (selection, elements, mapId, storeId) {
-        ensureFitted(mapId, storeId, 0);
+        ensureFitted(mapId, storeId);
         const cy = cyOf(mapId);
         if (!cy) return window.dash_clientside.no_update;
         const want = selection || [];
@@ -167,6 +185,14 @@
           window.Plotly.restyle(gd, { selectedpoints: [null] }, [0]);
         }
         return window.dash_clientside.no_update;
+      },
+      /* Behaviors, on load: the URL's query as the page writes it (computed into the layout) goes
+       * into the address bar only where it differs from what is there, with no round trip. */
+      normalizeQuery: function (query) {
+        if (typeof query !== "string" || query === window.location.search) {
+          return window.dash_clientside.no_update;
+        }
+        return query;
       },
       /* map node hover -> hovered model id (column headers are not models). */
       hoverFromMap: function (mapNode) {

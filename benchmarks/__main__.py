@@ -1,4 +1,5 @@
-"""``python -m benchmarks [--quick] [--only CODE]``: run workloads, print a table, write JSON."""
+"""``python -m benchmarks [--quick] [--only CODE] [--peer NAME]``: run workloads, print a table,
+write JSON."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pkgutil
 import sys
 from pathlib import Path
 
+from benchmarks import registry
 from benchmarks.registry import REGISTRY, Result
 
 RESULTS = Path(__file__).with_name("results.json")
@@ -37,7 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")
     parser.add_argument("--only", action="append", default=[], help="goal code, e.g. P3")
+    parser.add_argument("--peer", action="append", default=[], choices=["mlflow"],
+                        help="also time a peer tool next to ours where a workload supports it (P1: mlflow)")
     args = parser.parse_args(argv)
+    registry.PEERS.update(args.peer)
     _load_workload_modules()
     codes = sorted(REGISTRY) if not args.only else [c.upper() for c in args.only]
     unknown = [c for c in codes if c not in REGISTRY]

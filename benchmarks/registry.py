@@ -37,6 +37,8 @@ class Result:
 
 Workload = Callable[[bool], list[Result]]
 REGISTRY: dict[str, list[Workload]] = {}
+# peers to time next to ours where a workload supports one (``--peer mlflow``), set by __main__
+PEERS: set[str] = set()
 
 
 def workload(code: str) -> Callable[[Workload], Workload]:

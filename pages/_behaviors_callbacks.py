@@ -4,14 +4,26 @@ One store holds the view (``ids.BH_STATE``); two small keys derived from it deci
 redrawn: the rows (a new key remounts the infinite grid, which then asks for page 0) and the
 histograms (not redrawn by brushing, so a drag is never interrupted). The page's layout draws
 the slots once with ``rows_slots`` and ``head_slots`` (cached results on the first render), so
-no callback runs on page load; only the Load button starts a job.
+on page load only the grid asks the server for its first rows; only the Load button starts a job.
 """
 
 from __future__ import annotations
 
 import time
 
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import (
+    ALL,
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    dcc,
+    html,
+    no_update,
+)
 from dash.exceptions import PreventUpdate
 
 from backend.behaviors import FAILURES, flip_matrix, significance
@@ -163,19 +175,35 @@ def serve_rows(requests, state, pos):
         return [EMPTY_PAGE] * len(requests), go_to, no_update
     rows = grid_rows(view, d.comparisons[view.comparison], result, bd.render_instance)
     response = {"rowData": rows, "rowCount": result.total}
-    return [response] * len(requests), go_to, no_update if restore else grid_pos(sort, result.page)
+    moved = grid_pos(sort, result.page)
+    # page 0 in the sort the store already holds is where the grid already is: writing the same
+    # position again would rewrite the URL and the top bar, two round trips for nothing (a
+    # bookmark's later page is written, which clears its restore flag)
+    unchanged = (pos is not None and not pos.get("page") and moved["page"] == 0
+                 and pos.get("sort") == moved["sort"])
+    return [response] * len(requests), go_to, no_update if restore or unchanged else moved
 
 
 @callback(
     Output(ids.URL, "search", allow_duplicate=True),
     Input(ids.BH_STATE, "data"),
     Input(ids.BH_POS, "data"),
-    prevent_initial_call="initial_duplicate",
+    prevent_initial_call=True,
 )
 def write_url(state, pos):
-    """The view is written to the query string on load (what was ignored in the URL leaves it,
-    e.g. mode=absolute of a comparison that has no raw values) and on every change."""
+    """The view is written to the query string on every change (on load: below)."""
     return with_pos(view_from_dict(state), pos).to_query()
+
+
+# On load the layout holds the URL's query as the page will write it (what was ignored in the
+# URL leaves it, e.g. mode=absolute of a comparison that has no raw values): the browser puts
+# it in the address bar where it differs, with no round trip.
+clientside_callback(
+    ClientsideFunction("cc", "normalizeQuery"),
+    Output(ids.URL, "search", allow_duplicate=True),
+    Input(ids.BH_QUERY, "data"),
+    prevent_initial_call="initial_duplicate",
+)
 
 
 @callback(

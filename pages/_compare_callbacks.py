@@ -21,10 +21,10 @@ from components.overview.compare_tab import (
     DOWNLOAD_BUTTON,
     RESET,
     UPDATE,
-    compare_body,
     comparison_csv,
 )
 from components.shared import ids
+from pages import _overview_outputs as outputs
 from server.context import experiment
 
 _SELECTION_PROP = f"{ids.OV_SELECTION}.data"
@@ -39,13 +39,13 @@ def _clicked(values: list | int | None) -> bool:
     Output(ids.OV_COMPARE, "children"),
     Input(ids.OV_SELECTION, "data"),
     Input(ids.OV_REFINE, "data"),
+    prevent_initial_call=True,  # the layout holds the first answer (pages/_overview_outputs.py)
 )
 def render(selection: list[str] | None, refinement: str | None) -> list:
     """Charts, menu and table for the selection; a new selection starts unrefined."""
     if _SELECTION_PROP in ctx.triggered_prop_ids:
         refinement = ""  # reset_refinement clears the store too; do not draw the stale one first
-    forest = experiment().forest
-    return compare_body(forest, compute(forest, selection or [], refinement))
+    return outputs.compare_outputs(experiment().forest, selection, refinement)
 
 
 @callback(

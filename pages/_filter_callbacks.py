@@ -10,11 +10,8 @@ from dash import ALL, ClientsideFunction, Input, Output, State, callback, client
 from dash.exceptions import PreventUpdate
 
 from backend.overview import actions
-from backend.overview.filters import constraints, mask_of, passing_ids
-from backend.viewstate.overview import store_budgets, store_filters
-from components.overview.filter_pane import filter_pane
-from components.overview.page import tab_options
 from components.shared import ids
+from pages import _overview_outputs as outputs
 from server.context import experiment
 
 ROW_ACTIONS = {
@@ -57,10 +54,11 @@ def edit_rows(
     Output(ids.OV_FILTERED, "data"),
     Input(ids.OV_FILTER_ROWS, "data"),
     Input(ids.OV_BUDGETS, "data"),
+    prevent_initial_call=True,  # the layout holds the first answer (pages/_overview_outputs.py)
 )
 def filtered(rows: list[dict], budgets: list[dict]) -> list[str] | None:
     """Ids passing every brush and budget; None when nothing filters."""
-    return passing_ids(experiment().forest, constraints(store_filters(rows), store_budgets(budgets)))
+    return outputs.passing(experiment().forest, rows, budgets)
 
 
 @callback(
@@ -68,11 +66,11 @@ def filtered(rows: list[dict], budgets: list[dict]) -> list[str] | None:
     Output(ids.OV_TAB, "options"),
     Input(ids.OV_FILTER_ROWS, "data"),
     Input(ids.OV_FILTERED, "data"),
+    prevent_initial_call=True,
 )
 def render_filters(rows: list[dict], passing: list[str] | None) -> tuple:
     """The pane with cross-filtered histograms, and the tab label with its count badge."""
-    forest = experiment().forest
-    return filter_pane(forest, rows or [], mask_of(forest, passing)), tab_options(forest, passing)
+    return outputs.filter_outputs(experiment().forest, rows, passing)
 
 
 @callback(

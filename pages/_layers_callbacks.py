@@ -164,13 +164,19 @@ def load_layers(set_progress, _clicks: int, state: dict) -> tuple:
     Output(ids.LY_INST_KEY, "data"),
     Input(ids.LY_STATE, "data"),
     State(ids.LY_INST_KEY, "data"),
+    prevent_initial_call=True,  # the layout holds the first answer (instance_outputs)
 )
 def show_instance(state: dict, shown: str | None) -> tuple:
     """The drill-down box appears when an instance is named; cached distances show at once."""
     view = LayersView.from_store(state)
-    key = view.instance_key()
-    if key == shown:
+    if view.instance_key() == shown:
         return no_update, no_update, no_update
+    return instance_outputs(view)
+
+
+def instance_outputs(view: LayersView) -> tuple:
+    """(box class, box content, shown key) of the drill-down for a view, from the cache only."""
+    key = view.instance_key()
     if key is None:
         return HIDDEN, [], None
     try:

@@ -6,7 +6,7 @@ elements and figures only when data-driven encodings change.
 
 from __future__ import annotations
 
-from dash import ALL, ClientsideFunction, Input, Output, Patch, State, callback, clientside_callback, ctx, dcc
+from dash import ALL, ClientsideFunction, Input, Output, Patch, State, callback, clientside_callback, ctx
 from dash.exceptions import PreventUpdate
 
 from backend.overview import actions
@@ -21,7 +21,6 @@ from components.overview.scatter import (
     filter_patch,
     front_patch,
     scatter_figure,
-    scatter_graph,
     selection_patch,
 )
 from components.overview.toolbar import compare_links, search_results
@@ -115,34 +114,6 @@ def find(text: str | None) -> list:
     """Up to 20 models whose id or tag contains the text."""
     forest = experiment().forest
     return search_results(forest, text, search(forest, text or ""))
-
-
-@callback(
-    Output(ids.OV_SCATTER_SLOT, "children"),
-    Input(ids.OV_FRONT, "data"),  # computed at load after filters and budgets: mount after it
-    State(ids.OV_SCATTER_SLOT, "children"),
-    State(ids.OV_X, "value"),
-    State(ids.OV_Y, "value"),
-    State(ids.OV_COLOR, "value"),
-    State(ids.OV_SIZE, "value"),
-    State(ids.OV_SELECTION, "data"),
-    State(ids.OV_FILTERED, "data"),
-    State(ids.OV_BUDGETS, "data"),
-)
-def mount_scatter(
-    front: list[str] | None, mounted: object, x: str | None, y: str | None, color: str | None,
-    size: str | None, selection: list[str] | None, passing: list[str] | None, budgets: list[dict] | None,
-) -> dcc.Graph:
-    """The scatterplot arrives after the map: its plotly.js bundle no longer delays the map.
-
-    Later front changes patch the mounted figure (redraw_scatter), so this runs once.
-    """
-    if mounted:
-        raise PreventUpdate
-    forest = experiment().forest
-    faded = faded_mask(forest, passing)
-    figure = scatter_figure(forest, x, y, color, size, selection or [], faded, front or [], budgets or [])
-    return scatter_graph(ids.OV_SCATTER, figure)
 
 
 @callback(

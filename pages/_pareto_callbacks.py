@@ -6,10 +6,8 @@ from dash import ALL, Input, Output, State, callback, ctx
 from dash.exceptions import PreventUpdate
 
 from backend.overview import actions
-from backend.overview.pareto import front_ids, relaxations
-from backend.viewstate.overview import shown_front, store_budgets, store_filters
-from components.overview.pareto_pane import pareto_pane
 from components.shared import ids
+from pages import _overview_outputs as outputs
 from server.context import experiment
 
 BUDGET_ACTIONS = {
@@ -57,10 +55,11 @@ def edit_pareto(_values: list, pareto: dict | None) -> dict:
     return new
 
 
-@callback(Output(ids.OV_FRONT, "data"), Input(ids.OV_PARETO, "data"), Input(ids.OV_FILTERED, "data"))
+@callback(Output(ids.OV_FRONT, "data"), Input(ids.OV_PARETO, "data"), Input(ids.OV_FILTERED, "data"),
+          prevent_initial_call=True)  # the layout holds the first answer (pages/_overview_outputs.py)
 def front(pareto: dict, passing: list[str] | None) -> list[str]:
     """The Pareto front of the models that pass the filters and budgets."""
-    return front_ids(experiment().forest, shown_front(pareto), passing)
+    return outputs.front(experiment().forest, pareto, passing)
 
 
 @callback(
@@ -69,10 +68,8 @@ def front(pareto: dict, passing: list[str] | None) -> list[str]:
     Input(ids.OV_BUDGETS, "data"),
     Input(ids.OV_FILTER_ROWS, "data"),
     Input(ids.OV_FRONT, "data"),
+    prevent_initial_call=True,
 )
 def render_pareto(pareto: dict, budgets: list[dict], rows: list[dict], front_models: list[str]) -> list:
     """Controls, budget rows and one relaxation readout per complete budget."""
-    forest, pareto = experiment().forest, pareto or {}
-    complete, brushed = store_budgets(budgets), store_filters(rows)
-    readouts = relaxations(forest, pareto.get("a"), pareto.get("b"), complete, brushed)
-    return pareto_pane(forest, pareto, budgets or [], front_models or [], readouts)
+    return outputs.pareto_outputs(experiment().forest, pareto, budgets, rows, front_models)

@@ -2,8 +2,8 @@
 
 Going from the Overview (a selection) to Behaviors, from Behaviors to Layers and back keeps the
 compared models and the base (``backend.viewstate.links``); the top bar's hrefs are recomputed
-whenever the URL changes, the first load included. In the sidebar a new base or a removed
-model becomes a navigation to the updated query string.
+whenever the URL changes (the first view's layout holds the first ones). In the sidebar a new
+base or a removed model becomes a navigation to the updated query string.
 """
 
 from __future__ import annotations
@@ -23,9 +23,17 @@ from server.context import experiment
     [Output(NAV_IDS[page], "href") for page in ("overview", "behaviors", "layers")],
     Input(ids.URL, "pathname"),
     Input(ids.URL, "search"),
+    # the first view's layout holds them (server/first_view.py); without it the URL's Location
+    # reports the URL when it mounts, which runs this
+    prevent_initial_call=True,
 )
 def carry_compared_models(pathname: str | None, search: str | None) -> list[str]:
     """The top bar's hrefs for the models and base of the page now shown."""
+    return nav_hrefs(pathname, search)
+
+
+def nav_hrefs(pathname: str | None, search: str | None) -> list[str]:
+    """The top bar's hrefs (Overview, Behaviors, Layers) for a page's URL."""
     forest = experiment().forest
     query = parse_search(search)
     models, base = compared(page_of(pathname), query, forest.models,

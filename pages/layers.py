@@ -33,4 +33,4 @@ def layout(**query: str) -> html.Div:
         status = "Loaded from cache." if cached else ""
     except (InspectorError, CacheError) as exc:
         notices.append(str(exc))
-    return page_layout(view, notices, status, cb.render(view))
+    return page_layout(view, notices, status, cb.render(view), cb.instance_outputs(view))

@@ -12,6 +12,7 @@ import pages._pareto_callbacks  # noqa: F401  (registers the Pareto & budgets ca
 from backend.overview.collapse import auto_collapse
 from backend.viewstate.overview import parse
 from components.overview.page import empty_overview, overview_page
+from pages._overview_outputs import first_view
 from server.context import experiment
 
 dash.register_page(__name__, path="/", title="Compress & Compare", name="Overview")
@@ -24,4 +25,4 @@ def layout(**query: str) -> html.Div:
     if not len(forest):  # a live experiment before its first model
         return empty_overview(current.models_path)
     view, notices = parse(query, forest)
-    return overview_page(forest, view, notices, auto_collapse(forest))
+    return overview_page(forest, first_view(forest, view), notices, auto_collapse(forest))

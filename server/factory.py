@@ -45,13 +45,12 @@ def create_app(config_path: str | Path | None = None, cache_dir: str | Path | No
 
     Raises ``backend.experiment.loader.ConfigError`` (one line per problem) for a bad config.
     """
-    import dash
-    from dash import Dash, dcc, html
+    from dash import Dash
     from dash.exceptions import DependencyException
 
-    from components.shared import ids
-    from components.shared.shell import topbar
+    from server import lazy_bundles, plotly_bundle, static
     from server.context import CONFIG_KEY, install
+    from server.first_view import app_layout
 
     experiment = load(config_path, cache_dir)
     if experiment.inspector is not None:  # a typo in the plug-in fails at start-up, in one line
@@ -67,13 +66,17 @@ def create_app(config_path: str | Path | None = None, cache_dir: str | Path | No
         use_pages=True,
         pages_folder=str(ROOT / "pages"),
         assets_folder=str(ROOT / "assets"),
-        compress=True,
+        compress=False,  # server.static installs it, with static bodies compressed once
         suppress_callback_exceptions=True,
         title="Compress & Compare",
         background_callback_manager=manager,
         on_error=_job_error_handler(experiment),
     )
-    import pages._shell  # noqa: F401  (the top bar's callbacks; pages register theirs on import)
+    import pages._shell  # the top bar's callbacks; pages register theirs on import
+
+    static.install(app.server, app.config.routes_pathname_prefix)
+    lazy_bundles.install(app)
+    plotly_bundle.install(app)
 
     share_page_callbacks()
     # a request for a bundle path Dash never registered ("../../app.py") is a 404, not a 500
@@ -81,12 +84,8 @@ def create_app(config_path: str | Path | None = None, cache_dir: str | Path | No
     app.server.register_error_handler(DependencyException, lambda _exc: ("Not Found", 404))
     app.server.config[CONFIG_KEY] = experiment
     _team_wiring(app, experiment, manager)
-    app.layout = html.Div([
-        dcc.Location(id=ids.URL, refresh=False),
-        topbar(experiment.forest.name),
-        html.Div(id=ids.NOTICE, className="cc-notice"),
-        html.Main(dash.page_container, className="cc-page"),
-    ], className="cc-app")
+    # the requested page is in the first layout, not a router round trip later (server/first_view.py)
+    app.layout = app_layout(app, experiment.forest.name, pages._shell.nav_hrefs)
     return app
 
 

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from dash import dcc, html
 
-from backend.viewstate.behaviors import BehaviorView, initial_pos, view_to_dict
+from backend.viewstate.behaviors import BehaviorView, initial_pos, view_to_dict, with_pos
 from components.behaviors.toolbar import HIDDEN, toolbar
 from components.shared import ids
 from components.shared.detail_sidebar import detail_sidebar
@@ -96,6 +96,7 @@ def page_layout(view: BehaviorView, lines: Sequence[str], comparisons: Sequence[
     return html.Div([
         dcc.Store(id=ids.BH_STATE, data=view_to_dict(view)),
         dcc.Store(id=ids.BH_POS, data=initial_pos(view)),
+        dcc.Store(id=ids.BH_QUERY, data=with_pos(view, initial_pos(view)).to_query()),
         dcc.Store(id=ids.BH_READY, data=0),
         dcc.Store(id=ids.BH_GRIDKEY, data=slots.rows_key),
         dcc.Store(id=ids.BH_HEADKEY, data=slots.head_key),

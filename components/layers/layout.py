@@ -15,6 +15,7 @@ from components.shared import ids
 from components.shared.detail_sidebar import detail_sidebar
 from components.shared.jobs import job_controls
 from components.shared.nav import page_path
+from components.shared.store import store
 
 NOTE = "To modify the selection, return to the Compression Overview."
 NO_DATA = "No data yet: press Load layers to compute them (cached afterwards)."
@@ -77,26 +78,29 @@ def _toolbar(view: LayersView, box_class: str, message: str) -> html.Div:
     ], className="cc-ly-toolbar")
 
 
-def _instance_box() -> html.Div:
+def _instance_box(box_class: str, result: list) -> html.Div:
     return html.Div([
         html.Div([html.B("Instance drill-down"),
                   html.Span(" per-layer activation distance of each model to the base", className="cc-hint"),
                   job_controls(ids.LY_INST_LOAD, ids.LY_INST_CANCEL, ids.LY_INST_PROGRESS,
                                ids.LY_INST_STATUS, "Compare activations")],
                  className="cc-ly-inst-top"),
-        html.Div(id=ids.LY_INST_RESULT),
-    ], id=ids.LY_INST_BOX, className="cc-ly-inst cc-hidden")
+        html.Div(result, id=ids.LY_INST_RESULT),
+    ], id=ids.LY_INST_BOX, className=box_class)
 
 
 def page_layout(view: LayersView, notices: list[str], status: str,
-                rendered: tuple[list, list, str, str]) -> html.Div:
-    """The whole page for a view: ``rendered`` is (content, pager, pattern message, box class)."""
+                rendered: tuple[list, list, str, str],
+                instance: tuple[str, list, str | None] = ("cc-ly-inst cc-hidden", [], None)) -> html.Div:
+    """The whole page for a view: ``rendered`` is (content, pager, pattern message, box class),
+    ``instance`` the drill-down's (box class, content, shown key), so no callback runs on load."""
     content, pager, message, box_class = rendered
+    inst_class, inst_result, inst_key = instance
     return html.Div([
         dcc.Store(id=ids.LY_STATE, data=view.to_store()),
         dcc.Store(id=ids.LY_EVENT),
         dcc.Store(id=ids.LY_READY),
-        dcc.Store(id=ids.LY_INST_KEY),
+        store(ids.LY_INST_KEY, inst_key),
         html.Div([detail_sidebar("layers", list(view.models), view.base, NOTE), _side_controls(view)],
                  className="cc-ly-side"),
         html.Div([
@@ -104,7 +108,7 @@ def page_layout(view: LayersView, notices: list[str], status: str,
             html.Div([html.H2("Layers"), job_controls(ids.LY_LOAD, ids.LY_CANCEL, ids.LY_PROGRESS,
                                                       ids.LY_STATUS, "Load layers")], className="cc-ly-top"),
             html.Div(status, className="cc-status-line", id=f"{ids.LY_STATUS}-initial"),
-            _instance_box(),
+            _instance_box(inst_class, inst_result),
             _toolbar(view, box_class, message),
             html.Div(content, id=ids.LY_CONTENT, className="cc-ly-content"),
             html.Div(pager, id=ids.LY_PAGER),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from dash import dcc, html
@@ -12,8 +13,30 @@ from backend.viewstate.overview import OverviewView
 from components.overview.details import details
 from components.overview.legend import color_legend
 from components.overview.model_map import map_drawing, model_map
+from components.overview.scatter import scatter_graph
 from components.overview.toolbar import metric_dropdown, toolbar
 from components.shared import ids
+from components.shared.store import store
+
+
+@dataclass(frozen=True)
+class FirstView:
+    """What the page's callbacks would compute at load, computed into the layout instead.
+
+    Why: each initial callback was a round trip before the page was complete (filtered, then
+    the front, then the panes and the scatterplot); ``pages/_overview_outputs.first_view``
+    computes them with the callbacks' own functions, so the first paint needs none.
+    """
+
+    view: OverviewView  # the URL's view, its selection kept to the models passing its filters
+    passing: list[str] | None
+    front: list[str]
+    figure: dict
+    compare: list
+    filter_pane: list
+    tab_options: list[dict]
+    pareto_pane: list
+
 
 EXPANSIONS = [
     ("parents", "+ Parents"),
@@ -47,19 +70,20 @@ def notices(forest: ExperimentForest, lines: Sequence[str], collapsed: Sequence[
     return out
 
 
-def stores(forest: ExperimentForest, view: OverviewView, collapsed: Sequence[str]) -> list[dcc.Store]:
-    """The page's client-side state, initialised from the view."""
+def stores(forest: ExperimentForest, first: FirstView, collapsed: Sequence[str]) -> list[dcc.Store]:
+    """The page's client-side state, initialised from the first view."""
+    view = first.view
     return [
-        dcc.Store(id=ids.OV_SELECTION, data=list(view.selection)),
-        dcc.Store(id=ids.OV_HOVER, data=None),
-        dcc.Store(id=ids.OV_COLLAPSED, data=list(collapsed)),
-        dcc.Store(id=ids.OV_SYNC),
-        dcc.Store(id=ids.OV_REFINE, data=view.refine),
-        dcc.Store(id=ids.OV_FILTERED, data=None),
-        dcc.Store(id=ids.OV_FILTER_ROWS, data=view.filter_rows(forest)),
-        dcc.Store(id=ids.OV_BUDGETS, data=view.budget_rows()),
-        dcc.Store(id=ids.OV_PARETO, data=view.pareto_settings(forest)),
-        dcc.Store(id=ids.OV_FRONT, data=[]),
+        store(ids.OV_SELECTION, list(view.selection)),
+        store(ids.OV_HOVER),
+        store(ids.OV_COLLAPSED, list(collapsed)),
+        store(ids.OV_SYNC),
+        store(ids.OV_REFINE, view.refine),
+        store(ids.OV_FILTERED, first.passing),
+        store(ids.OV_FILTER_ROWS, view.filter_rows(forest)),
+        store(ids.OV_BUDGETS, view.budget_rows()),
+        store(ids.OV_PARETO, view.pareto_settings(forest)),
+        store(ids.OV_FRONT, first.front),
     ]
 
 
@@ -90,14 +114,15 @@ def map_pane(forest: ExperimentForest, view: OverviewView, collapsed: Sequence[s
     )
 
 
-def side_pane(forest: ExperimentForest, view: OverviewView) -> html.Div:
-    """The scatterplot card (its graph mounted later) and the Compare / Filter / Pareto card."""
+def side_pane(forest: ExperimentForest, first: FirstView) -> html.Div:
+    """The scatterplot card and the Compare / Filter / Pareto card, drawn as the view says."""
+    view = first.view
     names = [m.name for m in forest.metrics]
     scatter = html.Div(
         [
-            # mounted by a callback once the map is up, so the map does not wait for
-            # plotly.js (1.4 MB) to load
-            html.Div(id=ids.OV_SCATTER_SLOT, className="cc-scatter"),
+            # the slot's id is what the clientside callbacks look the graph up by
+            html.Div(scatter_graph(ids.OV_SCATTER, first.figure), id=ids.OV_SCATTER_SLOT,
+                     className="cc-scatter"),
             html.Div(
                 [
                     metric_dropdown(ids.OV_X, "X", names, view.x),
@@ -111,32 +136,35 @@ def side_pane(forest: ExperimentForest, view: OverviewView) -> html.Div:
     tabs = html.Div(
         [
             dcc.RadioItems(
-                id=ids.OV_TAB, value=view.tab, inline=True, className="cc-tabs", options=tab_options(forest)
+                id=ids.OV_TAB, value=view.tab, inline=True, className="cc-tabs", options=first.tab_options
             ),
             html.Div(
-                [html.Div(details(forest, view.selection), id=ids.OV_DETAILS), html.Div(id=ids.OV_COMPARE)],
+                [html.Div(details(forest, view.selection), id=ids.OV_DETAILS),
+                 html.Div(first.compare, id=ids.OV_COMPARE)],
                 id=f"{ids.OV_TAB}-compare",
                 className="cc-pane",
                 hidden=view.tab != "compare",
             ),
-            html.Div(id=ids.OV_FILTER_PANE, className="cc-pane", hidden=view.tab != "filter"),
-            html.Div(id=ids.OV_PARETO_PANE, className="cc-pane", hidden=view.tab != "pareto"),
+            html.Div(first.filter_pane, id=ids.OV_FILTER_PANE, className="cc-pane",
+                     hidden=view.tab != "filter"),
+            html.Div(first.pareto_pane, id=ids.OV_PARETO_PANE, className="cc-pane",
+                     hidden=view.tab != "pareto"),
         ],
         className="cc-card cc-details",
     )
     return html.Div([scatter, tabs], className="cc-side")
 
 
-def overview_page(
-    forest: ExperimentForest, view: OverviewView, lines: Sequence[str], collapsed: Sequence[str]
-) -> html.Div:
-    """The whole page for a view; ``lines`` are the URL's notices."""
+def overview_page(forest: ExperimentForest, first: FirstView, lines: Sequence[str],
+                  collapsed: Sequence[str]) -> html.Div:
+    """The whole page for a first view; ``lines`` are the URL's notices."""
+    view = first.view
     return html.Div(
         [
-            *stores(forest, view, collapsed),
+            *stores(forest, first, collapsed),
             toolbar(forest, view),
             html.Div(notices(forest, lines, collapsed), id=ids.OV_NOTICE),
-            html.Div([map_pane(forest, view, collapsed), side_pane(forest, view)], className="cc-main"),
+            html.Div([map_pane(forest, view, collapsed), side_pane(forest, first)], className="cc-main"),
         ],
         className="cc-overview",
     )

@@ -188,7 +188,7 @@ def faded_mask(forest: ExperimentForest, passing: list[str] | None) -> np.ndarra
 
 
 def scatter_graph(component_id: str, figure: dict) -> dcc.Graph:
-    """The scatterplot component (mounted after the map, see pages/_overview_callbacks.py)."""
+    """The scatterplot component (in the first layout, with the figure of pages/_overview_outputs.py)."""
     return dcc.Graph(
         id=component_id, figure=figure, config={"displaylogo": False}, className="cc-scatter",
         clear_on_unhover=True,

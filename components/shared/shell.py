@@ -11,14 +11,18 @@ PAGES = [("Overview", "overview"), ("Behaviors", "behaviors"), ("Layers", "layer
 NAV_IDS = {page: f"nav-{page}" for _, page in PAGES}  # hrefs carry the compared models (pages/_shell.py)
 
 
-def topbar(experiment_name: str) -> html.Header:
-    """A dark 48 px bar; links are plain dcc.Links so navigation never reloads the page."""
+def topbar(experiment_name: str, hrefs: list[str] | None = None) -> html.Header:
+    """A dark 48 px bar; links are plain dcc.Links so navigation never reloads the page.
+
+    ``hrefs`` are the three pages' links for the URL shown (pages/_shell.nav_hrefs), else bare.
+    """
+    hrefs = hrefs or [page_path(page) for _, page in PAGES]
     return html.Header(
         [
             dcc.Link("Compress & Compare", href=page_path("overview"), className="cc-brand"),
             html.Span(experiment_name, className="cc-experiment", title="experiment"),
-            html.Nav([dcc.Link(label, href=page_path(page), className="cc-nav-link", id=NAV_IDS[page])
-                      for label, page in PAGES], className="cc-nav"),
+            html.Nav([dcc.Link(label, href=href, className="cc-nav-link", id=NAV_IDS[page])
+                      for (label, page), href in zip(PAGES, hrefs, strict=True)], className="cc-nav"),
         ],
         id=ids.TOPBAR,
         className="cc-topbar",

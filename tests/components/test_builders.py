@@ -18,6 +18,7 @@ from components.overview.scatter import scatter_figure, selection_patch
 from components.overview.toolbar import compare_links
 from components.shared import ids
 from components.shared.nav import page_href
+from pages._overview_outputs import first_view
 from tests.conftest import reference_tree
 
 
@@ -109,7 +110,7 @@ def test_layout_draws_the_compare_buttons_for_a_bookmarked_selection(imagenet):
     """A bookmarked /?sel=a,b can be compared at once: the layout computes the buttons too."""
     a, root = "resnet50trained-magnitudepruning50_compressed", "resnet50trained"
     view, notices = parse({"sel": f"{a},{root}"}, imagenet)
-    page = overview_page(imagenet, view, notices, [])
+    page = overview_page(imagenet, first_view(imagenet, view), notices, [])
     behaviors, layers = _find(page, ids.OV_BEHAVIORS), _find(page, ids.OV_LAYERS)
     query = detail_query([a, root], compare_base(imagenet, [a, root]))
     assert query == f"?models={root}%2C{a}&base={root}"  # the base (closest to a root) first
@@ -123,13 +124,18 @@ def test_compare_buttons_are_disabled_outside_2_to_16(imagenet):
         behaviors, layers, cls = compare_links(imagenet, selection)
         assert (behaviors, layers) == (page_href("behaviors"), page_href("layers")) and "cc-disabled" in cls
     view, _ = parse({}, imagenet)
-    assert "cc-disabled" in _find(overview_page(imagenet, view, [], []), ids.OV_BEHAVIORS).className
+    assert "cc-disabled" in _find(overview_page(imagenet, first_view(imagenet, view), [], []),
+                                 ids.OV_BEHAVIORS).className
 
 
 def test_page_stores_notices_and_cards(imagenet):
     view, notices = parse({"sel": "resnet50trained,ghost", "tab": "filter", "budget": "Latency<=3"}, imagenet)
-    page = overview_page(imagenet, view, notices, ["resnet50trained"])
-    assert _find(page, ids.OV_SELECTION).data == ["resnet50trained"]
+    page = overview_page(imagenet, first_view(imagenet, view), notices, ["resnet50trained"])
+    # the budget excludes the selected model: the first view drops it, as the filter's callback did
+    assert _find(page, ids.OV_SELECTION).data == [] and _find(page, ids.OV_FILTERED).data is not None
+    view, _ = parse({"sel": "resnet50trained", "budget": "Latency<=20000"}, imagenet)
+    assert _find(overview_page(imagenet, first_view(imagenet, view), [], []), ids.OV_SELECTION).data == \
+        ["resnet50trained"]
     assert _find(page, ids.OV_BUDGETS).data == [{"metric": "Latency", "op": "<=", "value": 3.0}]
     assert _find(page, ids.OV_FILTER_PANE).hidden is False and _find(page, ids.OV_PARETO_PANE).hidden is True
     texts = _texts(_find(page, ids.OV_NOTICE))

@@ -9,10 +9,12 @@ FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-u
          "--no-first-run", "--disable-quic", "--window-size=1440,900")
 
 
-def headless_chromium(logging: dict[str, str] | None = None, page_load_timeout: float = 60):
+def headless_chromium(logging: dict[str, str] | None = None, page_load_timeout: float = 60,
+                      perf_logging: dict | None = None):
     """A Selenium driver on the system chromium + chromedriver (never a downloaded browser).
 
-    ``logging`` is Chrome's ``goog:loggingPrefs``, e.g. {"browser": "ALL"} to read the console.
+    ``logging`` is Chrome's ``goog:loggingPrefs``, e.g. {"browser": "ALL"} to read the console;
+    ``perf_logging`` chromedriver's ``perfLoggingPrefs`` (network events, trace categories).
     """
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -23,6 +25,8 @@ def headless_chromium(logging: dict[str, str] | None = None, page_load_timeout: 
         options.add_argument(flag)
     if logging:
         options.set_capability("goog:loggingPrefs", logging)
+    if perf_logging:
+        options.add_experimental_option("perfLoggingPrefs", perf_logging)
     drv = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
     drv.set_page_load_timeout(page_load_timeout)
     return drv

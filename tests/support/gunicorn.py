@@ -34,8 +34,8 @@ def free_port() -> int:
 @contextmanager
 def serve(config: Path, cache_dir: Path, workers: int = 2, threads: int = 4,
           env: dict[str, str] | None = None, log: Path | None = None,
-          timeout: float = 120.0) -> Iterator[str]:
-    """gunicorn ``app:create_server()`` on a free loopback port; yield its URL; always stop it.
+          timeout: float = 120.0, target: str = "app:create_server()") -> Iterator[str]:
+    """gunicorn ``target`` (the app) on a free loopback port; yield its URL; always stop it.
 
     Its output goes to ``log`` (default: a temporary file, named on stderr when done). The
     server gets its own process group, so stopping it also stops the jobs its workers forked.
@@ -51,7 +51,7 @@ def serve(config: Path, cache_dir: Path, workers: int = 2, threads: int = 4,
     # a file, not a pipe: a pipe nobody drains would block gunicorn once full
     with open(log, "w", encoding="utf-8") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "app:create_server()", "--bind", f"127.0.0.1:{port}",
+            [sys.executable, "-m", "gunicorn", target, "--bind", f"127.0.0.1:{port}",
              "--workers", str(workers), "--threads", str(threads), "--timeout", "120"],
             cwd=REPO, env=full_env, stdout=out, stderr=subprocess.STDOUT, text=True,
             start_new_session=True,

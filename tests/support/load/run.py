@@ -230,6 +230,14 @@ async def _user(run: Run, user: int, start_after: float) -> None:
                     await asyncio.sleep(1)
                     continue
                 token = end_id(response.text)
+                # the page itself comes with the layout, as the browser asks for it from the page
+                # (server/first_view.py): it carries the user's selection
+                referer = {"Referer": f"{run.url.rstrip('/')}{spec['path']}{search}"}
+                layout = await _send(run, client, page, "GET", "/_dash-layout", headers=referer)
+                if layout is not None and layout.status_code != 200:
+                    run.stats.error(f"HTTP {layout.status_code}", f"GET /_dash-layout of {spec['path']}")
+                elif layout is not None:
+                    _check_state(run, user, {"name": f"{page} layout", "echo": True}, layout.text)
                 phase = None
                 for step in spec["steps"]:
                     if run.left() <= 0:
