@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from backend.layers.tensor_stats import FIELDS, N_CHANGE, WEIGHT_BINS, F, FileTensor, tensor_stats
+from backend.layers.channel_match import ChannelMatch, match_channels, narrower_axes
+from backend.layers.tensor_stats import FIELDS, N_CHANGE, WEIGHT_BINS, F, FileTensor, read_whole, tensor_stats
 from backend.present.bins import Grid, step_ratio
 
 Progress = Callable[[float, float, str], None]  # (done, total, message): every long step reports
@@ -33,11 +34,15 @@ class Stats:
     starts: np.ndarray  # (T + 1,) row offsets of each tensor's bins in counts
     counts: np.ndarray  # (sum of n, N_CHANGE) int64
     shapes: list[list]  # per tensor: [model shape or None, base shape or None]
+    # per tensor: the structured-pruning match (ChannelMatch.as_record) of a narrower tensor, or None
+    structure: list[dict | None] = field(default_factory=list)
     index: dict[str, int] = field(default_factory=dict)
     _bins: _Bins | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.index = {name: i for i, name in enumerate(self.names)}
+        if len(self.structure) != len(self.names):
+            self.structure = [None] * len(self.names)
 
     def grid(self, i: int) -> Grid:
         """The histogram grid of tensor i."""
@@ -60,13 +65,15 @@ class Stats:
 
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, np.ndarray], meta: dict) -> Stats:
-        """Inverse of ``to_arrays`` (+ the shapes kept in the entry's metadata)."""
+        """Inverse of ``to_arrays`` (+ the shapes and structure kept in the entry's metadata)."""
         return cls([str(n) for n in arrays["names"]], np.asarray(arrays["fields"]),
                    np.asarray(arrays["grids"]), np.asarray(arrays["starts"]),
-                   np.asarray(arrays["counts"]), list(meta.get("shapes", [])))
+                   np.asarray(arrays["counts"]), list(meta.get("shapes", [])),
+                   list(meta.get("structure") or []))
 
     @classmethod
-    def assemble(cls, names: list[str], results: list, shapes: list[list]) -> Stats:
+    def assemble(cls, names: list[str], results: list, shapes: list[list],
+                 structure: list[dict | None] | None = None) -> Stats:
         """Stack per-tensor results (TensorResult) into one Stats."""
         sizes = [r.grid.n for r in results]
         starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
@@ -76,7 +83,7 @@ class Stats:
                   else np.zeros((0, len(FIELDS))))
         grids = (np.asarray([r.grid.as_row() for r in results], dtype=np.int64) if results
                  else np.zeros((0, 4), dtype=np.int64))
-        return cls(list(names), fields, grids, starts, counts, shapes)
+        return cls(list(names), fields, grids, starts, counts, shapes, list(structure or []))
 
 
 class _Bins:
@@ -134,24 +141,43 @@ def pair_stats(model_arrays: Mapping[str, np.ndarray], base_arrays: Mapping[str,
                base_self: Stats, target: int = WEIGHT_BINS, progress: Progress = no_progress) -> Stats:
     """One model against the base, tensor by tensor (base order, then the model's new tensors).
 
-    Same shape: elementwise comparison on the base tensor's grid. Another shape, or a tensor
-    the base lacks: the model's own statistics, values in the NOT_COMPARABLE change bin, with
-    the base's totals copied from ``base_self`` so parents still add up.
+    Same shape: elementwise comparison on the base tensor's grid. Narrower on one or two axes
+    (structured pruning): the kept channels are matched to the base's by weight similarity
+    (``backend.layers.channel_match``), the base cut to them is compared element by element,
+    and the match is recorded; the base's totals stay those of the whole base tensor, so the
+    parameter delta counts the removed channels. Another shape, or a tensor the base lacks:
+    the model's own statistics, values in the NOT_COMPARABLE change bin, with the base's
+    totals copied from ``base_self`` so parents still add up.
     """
     names = list(base_arrays) + [n for n in model_arrays if n not in base_arrays]
     total = sum(int(model_arrays[n].size) for n in names if n in model_arrays) or 1
-    done, results, shapes = 0, [], []
+    done, results, shapes, structure = 0, [], [], []
+    hints = _Hints()
     for name in names:
         model = FileTensor.of(model_arrays[name]) if name in model_arrays else None
         base = FileTensor.of(base_arrays[name]) if name in base_arrays else None
         bi = base_self.index.get(name)
         grid = base_self.grid(bi) if bi is not None else None
+        match = None
         if model is None:
             r = tensor_stats(np.zeros(0, dtype=np.float32), None, grid, target=target)
         elif base is not None and tuple(model.shape) == tuple(base.shape):
             finite = bool(base_self.fields[bi, F["nonfinite"]] == 0) if bi is not None else None
             r = tensor_stats(model, base, grid, base_finite=finite, target=target,
                              base_totals=base_self.fields[bi] if bi is not None else None)
+        elif base is not None and narrower_axes(tuple(model.shape), tuple(base.shape)) is not None:
+            whole_model, whole_base = read_whole(model), read_whole(base)
+            match = match_channels(whole_model, whole_base, hints.for_tensor(name, whole_model.shape,
+                                                                                whole_base.shape))
+            if match is None:
+                r = tensor_stats(model, None, grid, alone=True, target=target)
+            else:
+                r = tensor_stats(whole_model, match.select(whole_base), grid, target=target)
+                hints.remember(name, match)
+                if bi is not None:  # the whole base tensor: the removed channels count as removed
+                    for key in ("n_base", "zeros_base", "abs_sum_base", "sq_sum_base"):
+                        r.fields[F[key]] = base_self.fields[bi, F[key]]
+                    r.fields[F["zero_base_only"]] = r.fields[F["zeros_base"]] - r.fields[F["zero_both"]]
         else:
             r = tensor_stats(model, None, grid, alone=True, target=target)
         if bi is not None and (model is None or r.fields[F["compared"]] == 0):
@@ -160,8 +186,56 @@ def pair_stats(model_arrays: Mapping[str, np.ndarray], base_arrays: Mapping[str,
         results.append(r)
         shapes.append([_shape(model) if model is not None else None,
                        _shape(base) if base is not None else None])
+        structure.append(match.as_record() if match is not None else None)
         if model is not None:
             done += int(model.size)
             progress(done, total, name)
-    return Stats.assemble(names, results, shapes)
+    return Stats.assemble(names, results, shapes, structure)
 
+
+class _Hints:
+    """What matched tensors tell the next ones (``channel_match`` says why they help).
+
+    A vector or a weight of the same module shares the module's output channels; a tensor's
+    input axis is the last matched output axis of the same widths, or of widths a whole factor
+    smaller (a channel-major flatten between a conv and a linear layer).
+    """
+
+    def __init__(self) -> None:
+        self.module_out: dict[str, np.ndarray] = {}
+        self.outputs: list[tuple[int, int, np.ndarray, str]] = []  # (model width, base width, kept, module)
+
+    def remember(self, name: str, match: ChannelMatch) -> None:
+        module = name.rpartition(".")[0]
+        kept = match.kept.get(0)
+        if kept is None:
+            return
+        self.module_out.setdefault(module, kept)
+        self.outputs.append((len(kept), match.base_shape[0], kept, module))
+
+    def for_tensor(self, name: str, model_shape: tuple, base_shape: tuple) -> dict[int, np.ndarray]:
+        module = name.rpartition(".")[0]
+        out: dict[int, np.ndarray] = {}
+        own = self.module_out.get(module)
+        if own is not None and len(own) == model_shape[0]:
+            out[0] = own
+        elif len(model_shape) == 1:
+            last = self._last(model_shape[0], base_shape[0], module, same_module=True)
+            if last is not None:
+                out[0] = last
+        if len(model_shape) >= 2 and model_shape[1] != base_shape[1]:
+            last = self._last(model_shape[1], base_shape[1], module, same_module=False)
+            if last is not None:
+                out[1] = last
+        return out
+
+    def _last(self, width: int, base_width: int, module: str, same_module: bool) -> np.ndarray | None:
+        for m_w, b_w, kept, mod in reversed(self.outputs):
+            if not same_module and mod == module:
+                continue
+            if (m_w, b_w) == (width, base_width):
+                return kept
+            k, rest = divmod(base_width, b_w)
+            if k > 1 and not rest and m_w * k == width:  # flattened: channel c → columns c·k … c·k+k−1
+                return (kept[:, None] * k + np.arange(k)[None, :]).reshape(-1)
+        return None

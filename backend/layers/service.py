@@ -109,7 +109,8 @@ def compute(engine: Engine, models: list[str], base: str, tensor: str,
 
 
 def _meta(stats: Stats, model: str, base: str) -> dict:
-    return {"kind": "layer-stats", "model": model, "base": base, "shapes": stats.shapes}
+    return {"kind": "layer-stats", "model": model, "base": base, "shapes": stats.shapes,
+            "structure": stats.structure}
 
 
 _STATS_CACHE: OrderedDict[str, Stats] = OrderedDict()

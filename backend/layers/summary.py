@@ -12,6 +12,7 @@ import numpy as np
 
 from backend.layers.module_tree import Tree, build_tree, subtree_reduce
 from backend.layers.pair_stats import Stats
+from backend.layers.pruned_text import axes_badge, count_text, removed_text, signed_pct
 from backend.layers.tensor_stats import FIELDS, MAX_FIELD, MIN_FIELD, N_CHANGE, F
 from backend.present.bins import EMPTY_GRID, Grid, common_grid
 
@@ -172,6 +173,42 @@ class LayerSummary:
                     memo.setdefault(".".join(parts[:depth]), []).append(module)
         return memo
 
+    def structure_at(self, model: str, node: int) -> tuple[str, str] | None:
+        """(badge, hover text) where ``model`` lost whole channels of this node, else None.
+
+        A tensor: its removed channels per axis ('−4/16 out'). A module: its weight's badge and
+        the parameter and FLOP change (a conv or linear layer's multiply-adds scale with its
+        weight count when the spatial size stays, as it does under channel pruning). A container
+        above pruned tensors: 'pruned ×k' and the parameter change below it.
+        """
+        if model == self.base:
+            return None
+        s, rows = self.stats[model], self.row_of[model]
+        under = [int(r) for r in rows[self.tree.data_under(node)] if r >= 0 and s.structure[r]]
+        if not under:
+            return None
+        name = self.tree.names[node]
+        v = self.nodes[model][node]
+        params = f"parameters {count_text(v[F['n_base']])} → {count_text(v[F['n']])} " \
+                 f"({signed_pct(v[F['n']], v[F['n_base']])})"
+        tensor = s.names[under[0]]
+        if len(under) == 1 and tensor == name:
+            rec = s.structure[under[0]]
+            return axes_badge(self.source, rec), f"{model}: {removed_text(self.source, name, rec)}"
+        weights = [r for r in under if len(s.shapes[r][0] or []) >= 2]
+        if len(weights) <= 1 and all(s.names[r].rpartition(".")[0] == name for r in under):
+            w = weights[0] if weights else under[0]
+            rec = s.structure[w]
+            text = f"{model}: {removed_text(self.source, s.names[w], rec)}; {params}"
+            if weights:
+                ms, bs = s.shapes[w]
+                text += (f"; FLOPs {signed_pct(float(np.prod(ms)), float(np.prod(bs)))} (multiply-adds "
+                         "scale with the kept weights at the same spatial size)")
+            return axes_badge(self.source, rec), text
+        modules = sorted({s.names[r].rpartition(".")[0] or s.names[r] for r in under})
+        shown = ", ".join(modules[:5]) + (f", … ({len(modules) - 5} more)" if len(modules) > 5 else "")
+        return f"pruned ×{len(modules)}", f"{model}: channels removed in {shown}; {params}"
+
     # histograms -----------------------------------------------------------------------------
     def _tensor_rows(self, model: str, node: int) -> np.ndarray:
         rows = self.row_of[model]
@@ -221,4 +258,5 @@ class LayerSummary:
         if not nodes or not others:
             return np.zeros((len(nodes), len(others)))
         return np.stack([self.change(m, tensor)[nodes] for m in others], axis=1)
+
 

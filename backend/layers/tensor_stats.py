@@ -22,7 +22,7 @@ import numpy as np
 
 from backend.present.bins import Grid, coarser_steps, grid_for_range, rebin, step_ratio
 
-STATS_VERSION = "2"  # bump whenever FIELDS or the binning change: part of every cache key
+STATS_VERSION = "3"  # bump whenever FIELDS or the binning change: part of every cache key
 CHANGE_EDGES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0, math.inf)
 N_CHANGE = 7  # the six change bins of spec §5.6, then "not comparable" (shape changed, new tensor)
 NOT_COMPARABLE = 6
@@ -99,6 +99,19 @@ def iter_chunks(array: Tensor, size: int | None = None) -> Iterator[np.ndarray]:
     flat = np.asarray(array).reshape(-1)
     for start in range(0, n, size):
         yield flat[start:start + size]
+
+
+def read_whole(array: Tensor) -> np.ndarray:
+    """A tensor in memory, in its shape (structured-pruning matching needs all of it at once)."""
+    if isinstance(array, FileTensor):
+        out = np.empty(array.shape, dtype=array.dtype)
+        flat = out.reshape(-1)
+        start = 0
+        for chunk in iter_chunks(array):
+            flat[start:start + chunk.size] = chunk
+            start += chunk.size
+        return out
+    return np.asarray(array)
 
 
 def _as_float(chunk: np.ndarray) -> np.ndarray:

@@ -57,6 +57,16 @@ def quant_badge(mark: tuple[str, str] | None) -> html.Span | None:
     return html.Span(mark[0], className="cc-ly-badge", title=mark[1])
 
 
+def marks(quantized: tuple[str, str] | None, pruned: tuple[str, str] | None) -> html.Span | None:
+    """A cell's badges (quantized storage; channels removed by structured pruning) in one span,
+    each (label, hover text) from ``LayerSummary.quantized_at`` / ``structure_at``; None if none."""
+    kinds = ((quantized, "cc-ly-badge"), (pruned, "cc-ly-badge cc-ly-pruned"))
+    spans = [html.Span(m[0], className=cls, title=m[1]) for m, cls in kinds if m is not None]
+    if not spans:
+        return None
+    return spans[0] if len(spans) == 1 else html.Span(spans, className="cc-ly-badges")
+
+
 def _caption(caption: str, badge: html.Span | None) -> html.Div:
     return html.Div(caption if badge is None else [badge, caption], className="cc-ly-caption")
 

@@ -15,6 +15,7 @@ from components.layers.cells import (
     count,
     empty_cell,
     histogram_cell,
+    marks,
     num,
     pct,
     quant_badge,
@@ -108,11 +109,14 @@ def _value_caption(summary: LayerSummary, model: str, node: int, tensor: str,
 
 def row_cells(summary: LayerSummary, tensor: str, node: int, models: list[str]) -> list:
     """One cell per model for one node."""
+    def badge(m: str):
+        return marks(summary.quantized_at(m, node), summary.structure_at(m, node))
+
     if tensor == "sparsity":
-        return [sparsity_cell(m, summary.base, summary.cell(m, node), m == summary.base,
-                              badge=quant_badge(summary.quantized_at(m, node))) for m in models]
+        return [sparsity_cell(m, summary.base, summary.cell(m, node), m == summary.base, badge=badge(m))
+                for m in models]
     if summary.source == "activations" and not summary.has_data[node]:
-        return [empty_cell("", badge=quant_badge(summary.quantized_at(m, node))) for m in models]
+        return [empty_cell("", badge=badge(m)) for m in models]
     grid, hists = summary.histograms(node, models)
     edges = grid.edges()
     cells = []
@@ -123,7 +127,7 @@ def row_cells(summary: LayerSummary, tensor: str, node: int, models: list[str]) 
             continue
         caption, title = _value_caption(summary, m, node, tensor, f)
         cells.append(histogram_cell(edges, hists[m], caption, stacked=m != summary.base, extra_title=title,
-                                    badge=quant_badge(summary.quantized_at(m, node))))
+                                    badge=badge(m)))
     return cells
 
 
