@@ -75,6 +75,13 @@ def narrower_axes(model_shape: tuple[int, ...], base_shape: tuple[int, ...]) -> 
     return axes
 
 
+def matchable(model_shape: tuple[int, ...], base_shape: tuple[int, ...]) -> bool:
+    """Whether a tensor of these shapes is narrower and small enough to match (before reading it)."""
+    axes = narrower_axes(model_shape, base_shape)
+    return axes is not None and int(np.prod(base_shape)) <= MAX_ELEMENTS and all(
+        model_shape[a] * base_shape[a] <= MAX_CELLS for a in axes)
+
+
 def monotone_match(score: np.ndarray) -> np.ndarray:
     """For each row i, a column j_i with j_0 < j_1 < …, maximising Σ score[i, j_i] (rows ≤ columns)."""
     m, n = score.shape
@@ -134,10 +141,9 @@ def match_channels(model: np.ndarray, base: np.ndarray,
     and as the starting point of the alternation otherwise. A match whose channels do not
     resemble the base's (``trusted`` false) is None as well: the tensor was replaced, not pruned.
     """
-    axes = narrower_axes(model.shape, base.shape)
-    if axes is None or base.size > MAX_ELEMENTS or any(
-            model.shape[a] * base.shape[a] > MAX_CELLS for a in axes):
+    if not matchable(model.shape, base.shape):
         return None
+    axes = narrower_axes(model.shape, base.shape)
     hints = {a: np.asarray(h, dtype=np.int64) for a, h in (hints or {}).items()
              if a in axes and len(h) == model.shape[a] and len(h) and int(np.max(h)) < base.shape[a]
              and np.all(np.diff(h) > 0)}

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from backend.layers.channel_match import ChannelMatch, match_channels, narrower_axes
+from backend.layers.channel_match import ChannelMatch, match_channels, matchable
 from backend.layers.tensor_stats import FIELDS, N_CHANGE, WEIGHT_BINS, F, FileTensor, read_whole, tensor_stats
 from backend.present.bins import Grid, step_ratio
 
@@ -165,7 +165,7 @@ def pair_stats(model_arrays: Mapping[str, np.ndarray], base_arrays: Mapping[str,
             finite = bool(base_self.fields[bi, F["nonfinite"]] == 0) if bi is not None else None
             r = tensor_stats(model, base, grid, base_finite=finite, target=target,
                              base_totals=base_self.fields[bi] if bi is not None else None)
-        elif base is not None and narrower_axes(tuple(model.shape), tuple(base.shape)) is not None:
+        elif base is not None and matchable(tuple(model.shape), tuple(base.shape)):
             whole_model, whole_base = read_whole(model), read_whole(base)
             match = match_channels(whole_model, whole_base, hints.for_tensor(name, whole_model.shape,
                                                                                 whole_base.shape))
