@@ -57,6 +57,29 @@
     return true;
   }
 
+  /* Node labels (a model's operation parameters) are drawn only where they are readable: at
+   * zoom >= LABEL_ZOOM (the stylesheet's min-zoomed-font-size 11 over font-size 10). Cytoscape
+   * still measures every label when it styles a node, about a third of its first-render work
+   * for 1,000 nodes, so the stylesheet starts without them (components/overview/model_map.py)
+   * and they are added the first time the map is at a readable zoom. The collapsed nodes'
+   * badge rule is appended again after them so it still wins. */
+  const LABEL_ZOOM = 1.1;
+  function labelWhenReadable(cy) {
+    if (cy._ccLabels !== undefined) return;
+    const add = () => {
+      if (cy._ccLabels || cy.zoom() < LABEL_ZOOM) return;
+      cy._ccLabels = true;
+      cy.off("zoom", add);
+      cy.style()
+        .selector("node[color]").style({ label: "data(params)" })
+        .selector("node.collapsed").style({ label: "data(badge)" })
+        .update();
+    };
+    cy._ccLabels = false;
+    cy.on("zoom", add);
+    add();
+  }
+
   /* Fit once and put up the header strip, as soon as the instance exists and has a size. No
    * timer: while dash-cytoscape is still creating the instance, the next frame looks again;
    * while its container has no size, a ResizeObserver (which also reports the first size)
@@ -71,6 +94,7 @@
     if (cy._ccFitted) return;
     if (fitForest(cy)) {
       cy._ccFitted = true;
+      labelWhenReadable(cy);
       return;
     }
     const box = cy.container();
@@ -80,6 +104,7 @@
         cy.resize();
         if (fitForest(cy)) {
           cy._ccFitted = true;
+          labelWhenReadable(cy);
           cy._ccSizeWatch.disconnect();
         }
       });

@@ -130,7 +130,8 @@ def map_drawing(
 STYLESHEET: list[dict] = [
     {"selector": "node[color]", "style": {
         "background-color": "data(color)", "width": "data(size)", "height": "data(size)",
-        "border-width": 1, "border-color": "data(border)", "label": "data(params)",
+        # no "label" here: assets/cc_clientside.js adds it once the map is at a readable zoom
+        "border-width": 1, "border-color": "data(border)",
         "text-wrap": "wrap", "text-valign": "top", "text-margin-y": -6, "font-size": 10,
         "font-family": "ui-monospace, SFMono-Regular, Menlo, monospace", "color": "#374151",
         "text-outline-color": "#ffffff", "text-outline-width": 3, "min-zoomed-font-size": 11,

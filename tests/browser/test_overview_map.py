@@ -162,6 +162,16 @@ def test_collapse_and_expand_subtrees(driver, demo_server, demo_experiment):
                      f"{CY}.nodes('.colhead').sort((a, b) => a.data('column') - b.data('column'))"
                      ".map(n => n.data('label')).join('|')", what="headers of the collapsed map")
     screenshot(driver, "overview-demo-collapsed.png")
+    # labels are drawn from a readable zoom on (and only measured then); the badge still wins
+    label = f"return {CY}.getElementById(arguments[0]).style('label');"
+    other = next(m.id for m in forest if m.operation is not None and m.id != top and m.id not in below)
+    assert driver.execute_script(label, other) == ""  # fitted: far too small to read
+    zoom_on(driver, other, 1.5)
+    wait_for(driver, f"{CY}.getElementById('{other}').style('label') !== ''", what="labels once readable")
+    assert driver.execute_script(label, other) == driver.execute_script(
+        f"return {CY}.getElementById(arguments[0]).data('params');", other)
+    assert driver.execute_script(label, top) == f"+{len(below)}"
+    screenshot(driver, "overview-demo-zoomed-labels.png")
     driver.find_element("id", "overview-expand-all").click()
     wait_for(driver, f"{drawn} === {len(forest)}", what="everything expanded")
     assert not driver.execute_script(f"return {CY}.nodes('.collapsed').length;")
