@@ -105,6 +105,11 @@ class DemoBuilder:
         return self.record(mid, f"{op.capitalize()} {amount:.0%}", base, op, params,
                            C.apply_masks(parent, masks()))
 
+    def channel_prune(self, base: str, amount: float) -> str:
+        """Structured pruning: the child is a narrower network, not a masked copy."""
+        return self.record(f"{base}-cprune{round(amount * 100)}", f"Channel prune {amount:.0%}", base,
+                           "channel prune", {"amount": amount}, C.channel_prune(self.nets[base], amount))
+
     def fine_tune(self, base: str, mid: str | None = None) -> str:
         net = copy.deepcopy(self.nets[base])
         fit(net, self.train, FINETUNE_EPOCHS, FINETUNE_LR, seed=1, masks=C.zero_masks(net),
@@ -157,7 +162,9 @@ def recipe(b: DemoBuilder) -> None:
     50 %, by halving conv1's 144 weights: restoring conv1 or re-estimating the BatchNorm
     statistics repairs it; stale statistics also explain the large CNN's collapse at 95 %.
     (b) Fine-tuned heavy pruning forgets the under-represented digits 3 and 8 first
-    (cross-validated in ``backend.demo.disparity``).
+    (cross-validated in ``backend.demo.disparity``). (c) Channel pruning removes whole channels:
+    fewer parameters and really lower latency (zeros do not speed up dense kernels); fine-tuning
+    restores the accuracy lost at 50 %.
     """
     cnn = b.train_root("cnn", "small-cnn", seed=0)
     for amount in (0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99):
@@ -196,6 +203,10 @@ def recipe(b: DemoBuilder) -> None:
     b.fine_tune("cnn-large-gprune99")
     b.quantize(large, calibrated=False)
     b.quantize(large, calibrated=True)
+    # (c) structured pruning, appended last so the models above keep their numbers: whole
+    # channels and hidden units removed, a narrower network that is really smaller and faster
+    for amount in (0.25, 0.5):
+        b.fine_tune(b.channel_prune(cnn, amount))
 
 
 def build(models_path: Path, cache_dir: Path, log: Callable[[str], None]) -> None:

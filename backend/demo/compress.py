@@ -1,7 +1,8 @@
 """Real compression operations on the demo networks: pruning, repairs, int8 quantisation.
 
 Masks map parameter names to 0/1 keep-masks; ``apply_masks`` zeroes what they drop and
-``fit(..., masks=...)`` keeps it zero while fine-tuning.
+``fit(..., masks=...)`` keeps it zero while fine-tuning. Channel pruning instead removes whole
+channels and returns a narrower network (``channel_prune``).
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from backend.demo.model import (
     ACT_SUFFIX,
     ARCHITECTURES,
     NORM_TYPES,
+    build_architecture,
     module_from_state,
     quantizable,
     weight_layer_parameters,
+    widths_from_state,
 )
 from backend.demo.train import BATCH
 
@@ -200,3 +203,55 @@ def model_arch(model: nn.Module) -> str:
             return name
     raise ValueError(f"not a demo network: {type(model).__name__}")
 
+
+
+def channel_keep(model: nn.Module, amount: float) -> dict[str, torch.Tensor]:
+    """Output channels (units) each hidden layer keeps, in their original order.
+
+    Drops the ``amount`` fraction of each conv layer's channels and fc1's units whose weight
+    slice has the lowest L1 norm (at least one kept); the logits layer keeps all ten.
+    """
+    keep: dict[str, torch.Tensor] = {}
+    for layer, _norm, width in ARCHITECTURES[model_arch(model)].LAYERS:
+        if width is None:
+            continue
+        norms = getattr(model, layer).weight.detach().abs().flatten(1).sum(1)
+        n_keep = max(1, len(norms) - int(round(amount * len(norms))))
+        keep[layer] = torch.argsort(norms, descending=True, stable=True)[:n_keep].sort().values
+    return keep
+
+
+def narrow(model: nn.Module, keep: dict[str, torch.Tensor]) -> nn.Module:
+    """A narrower float network holding only the ``keep`` channels of ``model``'s layers.
+
+    Each kept channel brings its weight row, bias and BatchNorm entries (gain, shift, running
+    statistics) and the next layer's input slice for it (fc1 reads conv channel c at columns
+    c·P … c·P+P−1 of the channel-major flatten), so the narrow network computes exactly what
+    ``model`` computes from the kept channels: really fewer parameters and FLOPs, not zeros.
+    """
+    arch = model_arch(model)
+    layers = ARCHITECTURES[arch].LAYERS
+    state = model.state_dict()
+    out: dict[str, torch.Tensor] = {}
+    prev: tuple[torch.Tensor, int] | None = None  # the previous layer's kept rows and its width
+    for layer, norm, _width in layers:
+        weight = state[f"{layer}.weight"]
+        if prev is not None:
+            rows, width = prev
+            per = weight.shape[1] // width  # input columns per channel: 1, or P after the flatten
+            cols = (rows[:, None] * per + torch.arange(per)).flatten()
+            weight = weight[:, cols]
+        rows = keep.get(layer, torch.arange(weight.shape[0]))
+        out[f"{layer}.weight"], out[f"{layer}.bias"] = weight[rows], state[f"{layer}.bias"][rows]
+        if norm is not None:
+            for key in (k for k in state if k.startswith(f"{norm}.")):
+                out[key] = state[key][rows] if state[key].dim() else state[key]
+        prev = rows, state[f"{layer}.weight"].shape[0]
+    net = build_architecture(arch, **widths_from_state(arch, out))
+    net.load_state_dict(out)
+    return net.eval()
+
+
+def channel_prune(model: nn.Module, amount: float) -> nn.Module:
+    """Structured pruning: remove the lowest-L1 ``amount`` of channels and hidden units for real."""
+    return narrow(model, channel_keep(model, amount))

@@ -35,12 +35,12 @@ def gated(demo_cache: Path, tmp_path_factory) -> Iterator[tuple[str, object, Pat
     with the gate; the engine (in this process) shows what the jobs left in the cache."""
     folder = tmp_path_factory.mktemp("gated-demo")
     cache = folder / "cache"
-    shutil.copytree(demo_cache / "demo-digits-v2", cache / "demo-digits-v2")
+    shutil.copytree(demo_cache / "demo-digits-v3", cache / "demo-digits-v3")
     gate = folder / "gate"
     config = folder / "gated.yaml"
     config.write_text(
         "name: Digits demo (gated)\n"
-        'models: "{cache_dir}/demo-digits-v2/models.yaml"\n'
+        'models: "{cache_dir}/demo-digits-v3/models.yaml"\n'
         "inspector:\n"
         "  module: tests.support.gated_demo\n"
         "  class: GatedDemoInspector\n"

@@ -28,13 +28,13 @@ def test_check_reference_json_directly():
 def test_check_demo_default_config(demo_cache: Path):
     out = run_cli("--check", env_cache=demo_cache)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().endswith("58 models, 2 roots, 11 operations, 16 metrics")
+    assert out.stdout.strip().endswith("62 models, 2 roots, 12 operations, 16 metrics")
 
 
 def test_build_only_builds_once_with_progress(demo_build: tuple[Path, str]):
     cache, stderr = demo_build  # the session's build ran `app.py --build-only`
     assert "demo: training the base CNN" in stderr and "demo: built" in stderr
-    assert (cache / "demo-digits-v2" / "models.yaml").is_file()
+    assert (cache / "demo-digits-v3" / "models.yaml").is_file()
     again = run_cli("--build-only", env_cache=cache)
     assert again.returncode == 0 and "demo: built" not in again.stderr and "training" not in again.stderr
 

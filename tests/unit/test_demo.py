@@ -16,7 +16,7 @@ from backend.demo.train import fit
 REQUIRED_OPERATIONS = {
     "train", "global magnitude prune", "layer-wise magnitude prune", "gradient prune", "random prune",
     "quantize", "quantize (calibrated)", "fine-tune", "restore normalization", "restore layer",
-    "recalibrate normalization",
+    "recalibrate normalization", "channel prune",
 }
 
 
@@ -53,14 +53,15 @@ def test_models_file_declares_primary_and_secondary_metrics(demo_experiment):
     assert "under-represented" in specs[class_metric(RARE_CLASSES[0])]["description"]
     formats = {op["name"]: op["parameters"] for op in doc["operations"]}
     assert formats["global magnitude prune"]["amount"]["format"] == ".0%"
-    assert demo_experiment.models_path.parent.name == "demo-digits-v2"
+    assert demo_experiment.models_path.parent.name == "demo-digits-v3"
 
 
 def test_checkpoints_are_plain_tensors_and_reproduce_recorded_metrics(demo_experiment):
     test = evaluation_set()
     f = demo_experiment.forest
     for mid in ("cnn", "cnn-int8", "cnn-int8-calib", "cnn-gprune99", "cnn-gprune98-restore-bn",
-                "cnn-lprune50-recal-bn", "cnn-iter95-ft-int8-calib", "cnn-large-gprune95-ft"):
+                "cnn-lprune50-recal-bn", "cnn-iter95-ft-int8-calib", "cnn-large-gprune95-ft",
+                "cnn-cprune50-ft"):
         raw = torch.load(f[mid].checkpoint, map_location="cpu", weights_only=True)
         assert isinstance(raw["arch"], str) and all(isinstance(v, torch.Tensor) for v in raw["state"].values())
         model = load_checkpoint(f[mid].checkpoint)

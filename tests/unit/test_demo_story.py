@@ -105,6 +105,26 @@ def test_fine_tuned_heavy_pruning_hurts_the_rare_digits_most(demo_experiment):
     assert (rare0 - rare1) > (other0 - other1) + 0.1
 
 
+def test_channel_pruning_is_really_smaller_and_fine_tuning_recovers_it(acc, demo_experiment):
+    """Measured: 25 % of the channels removed 0.959 → fine-tuned 0.980; 50 % 0.380 → 0.963, with
+    9,850 of 38,378 parameters and 27 % of the model size. Latency is reported, not asserted."""
+    f = demo_experiment.forest
+    m = {mid: f[mid].metrics for mid in ("cnn", "cnn-cprune25", "cnn-cprune50")}
+    assert f.parent("cnn-cprune50-ft") == "cnn-cprune50" and f.parent("cnn-cprune50") == "cnn"
+    assert f["cnn-cprune25"].operation.parameters == {"amount": 0.25}
+    widths = {}
+    for mid in ("cnn", "cnn-cprune25", "cnn-cprune25-ft", "cnn-cprune50", "cnn-cprune50-ft"):
+        net = load_checkpoint(f[mid].checkpoint)
+        widths[mid] = (net.conv1.out_channels, net.conv2.out_channels, net.fc1.out_features)
+        assert f[mid].metrics["Sparsity"] < 0.01, mid  # removed, not zeroed
+    assert widths["cnn-cprune25"] == widths["cnn-cprune25-ft"] == (12, 24, 48)
+    assert widths["cnn-cprune50"] == widths["cnn-cprune50-ft"] == (8, 16, 32)
+    assert m["cnn-cprune25"]["Model Size"] < 0.7 * m["cnn"]["Model Size"]
+    assert m["cnn-cprune50"]["Model Size"] < 0.35 * m["cnn"]["Model Size"]
+    assert acc["cnn-cprune25"] > 0.9 and acc["cnn-cprune50"] < 0.7
+    assert acc["cnn-cprune25-ft"] > 0.95 and acc["cnn-cprune50-ft"] > 0.93
+
+
 def test_layer_names_match_the_story(demo_experiment):
     """The Layers page lists these parameter names; the story refers to fc1 and conv1."""
     names = [n for n, _ in load_checkpoint(demo_experiment.forest["cnn"].checkpoint).named_parameters()]
