@@ -131,3 +131,29 @@ def test_layer_names_match_the_story(demo_experiment):
     assert names == ["conv1.weight", "conv1.bias", "bn1.weight", "bn1.bias", "conv2.weight", "conv2.bias",
                      "bn2.weight", "bn2.bias", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
     assert torch.load(demo_experiment.forest["cnn"].checkpoint, weights_only=True)["arch"] == "small-cnn"
+
+
+@pytest.mark.parametrize("mid", ["cnn-cprune25-ft", "cnn-cprune50-ft"])
+def test_layers_find_the_channels_channel_pruning_removed(demo_experiment, mid):
+    """After fine-tuning, the Layers matching (by weight similarity) still names exactly the
+    channels ``channel_prune`` removed, in every tensor of every narrowed layer."""
+    from backend.demo.compress import channel_keep
+    from backend.layers.pair_stats import pair_stats, self_stats
+
+    def state(m: str) -> dict:
+        net = load_checkpoint(demo_experiment.forest[m].checkpoint)
+        return {k: v.numpy().copy() for k, v in net.state_dict().items() if v.dtype.is_floating_point}
+
+    base, model = state("cnn"), state(mid)
+    amount = demo_experiment.forest[f"{mid.removesuffix('-ft')}"].operation.parameters["amount"]
+    keep = channel_keep(load_checkpoint(demo_experiment.forest["cnn"].checkpoint), amount)
+    stats = pair_stats(model, base, self_stats(base))
+    found = {n: rec["axes"] for n, rec in zip(stats.names, stats.structure, strict=True) if rec}
+    layer_of = {"conv1": "conv1", "bn1": "conv1", "conv2": "conv2", "bn2": "conv2", "fc1": "fc1"}
+    for name, axes in found.items():
+        module = name.split(".")[0]
+        if "0" in axes:
+            gone = sorted(set(range(axes["0"]["base"])) - set(keep[layer_of[module]].tolist()))
+            assert axes["0"]["removed"] == gone, name
+    assert set(found) == {n for n in base if model[n].shape != base[n].shape}
+    assert found["conv2.weight"]["1"]["removed"] == found["conv1.weight"]["0"]["removed"]
