@@ -167,3 +167,28 @@ def test_instance_drill_down(driver, demo_server, demo_experiment):
                                  ".naturalWidth") > 0
     screenshot(driver, "layers-instance.png")
     assert console_errors(driver) == []
+
+
+def test_channel_pruned_models_show_their_removed_channels(driver, demo_server, demo_experiment):
+    """Structured pruning: a narrower conv is compared on its kept channels, and the badge says
+    which of the base's channels are gone and what that saved."""
+    from backend.demo.compress import channel_keep
+    from backend.demo.model import load_checkpoint
+
+    keep = channel_keep(load_checkpoint(demo_experiment.forest["cnn"].checkpoint), 0.5)
+    gone = sorted(set(range(16)) - set(keep["conv1"].tolist()))
+    driver.get(demo_server + "/layers?models=cnn,cnn-cprune50-ft&base=cnn&tensor=weights")
+    _ensure_loaded(driver)
+    badge = ("const row = [...document.querySelectorAll('#layers-tree .cc-ly-row')]"
+             ".find(r => r.getAttribute('data-node') === arguments[0]);"
+             "const b = row && row.querySelectorAll('.cc-ly-cell')[1].querySelector('.cc-ly-pruned');"
+             "return b ? [b.innerText, b.title] : null;")
+    wait_for(driver, "document.querySelector('#layers-tree .cc-ly-pruned')", what="the pruning badges")
+    text, title = driver.execute_script(badge, "conv1")
+    assert text == "−8/16 out"
+    assert f"8 of 16 output channels of conv1.weight removed ({', '.join(map(str, gone))})" in title
+    assert "parameters 160 → 80 (−50.0 %)" in title and "FLOPs −50.0 %" in title
+    assert driver.execute_script(badge, "conv2")[0] == "−16/32 out −8/16 in"
+    assert "% moved" in _column(driver, "conv2", 1)  # compared on the kept channels, not "shape …"
+    screenshot(driver, "layers-channel-pruned.png")
+    assert console_errors(driver) == []
