@@ -70,15 +70,19 @@ def name_problem(metric: str, known: set[str] | dict[str, object]) -> str | None
 
 def with_derived(forest: ExperimentForest, definitions: Sequence[DerivedMetric] = ()) -> ExperimentForest:
     """The forest with the built-in changes (``backend.experiment.changes``) and ``definitions``."""
-    return extend(forest, tuple(definitions), changes=True).forest
+    return extend(forest, definitions, changes=True).forest
 
 
-@lru_cache(maxsize=16)
-def extend(forest: ExperimentForest, definitions: tuple[DerivedMetric, ...] = (),
+def extend(forest: ExperimentForest, definitions: Sequence[DerivedMetric] = (),
            changes: bool = False) -> Extended:
     """``forest`` plus the valid definitions (each checked against the metrics before it), and
     the built-in changes first when ``changes`` is set. Never raises for a bad definition.
     """
+    return _extend(forest, tuple(definitions), changes)
+
+
+@lru_cache(maxsize=16)
+def _extend(forest: ExperimentForest, definitions: tuple[DerivedMetric, ...], changes: bool) -> Extended:
     columns: dict[str, np.ndarray] = {}
 
     def column(metric: str) -> np.ndarray:
