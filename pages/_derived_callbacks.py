@@ -45,7 +45,10 @@ def edit_derived(_add: int, _submit: int, _remove: list, name: str | None, expr:
     view = OverviewView.from_stores(*stores)  # type: ignore[arg-type]
     trigger = ctx.triggered_id
     if isinstance(trigger, dict):
-        new = remove_metric(view, base_forest(), int(trigger["index"]))
+        index = trigger.get("index")
+        if not isinstance(index, int):
+            raise PreventUpdate  # a hand-made request
+        new = remove_metric(view, base_forest(), index)
     else:
         new, error = add_metric(view, base_forest(), name, expr)
         if new is None:

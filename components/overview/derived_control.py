@@ -13,7 +13,7 @@ from backend.viewstate.overview import OverviewView
 from components.shared import ids
 
 HELP = ("Metric names (in `backticks` when they hold spaces or symbols), numbers such as 1e6, "
-        "+ − * / ** ( ), comparisons < <= > >= == != (1 or 0), and log, exp, min, max, abs. "
+        "+ - * / ** ( ), comparisons < <= > >= == != (1 or 0), and log, exp, min, max, abs. "
         "Built in for each primary metric: its change vs parent and vs root "
         "(Δ: a difference, ×: a ratio for lower-is-better sizes and latencies).")
 
