@@ -25,6 +25,7 @@ from components.overview.compare_tab import (
 )
 from components.shared import ids
 from pages import _overview_outputs as outputs
+from pages._overview_forest import view_forest
 from server.context import experiment
 
 _SELECTION_PROP = f"{ids.OV_SELECTION}.data"
@@ -39,13 +40,14 @@ def _clicked(values: list | int | None) -> bool:
     Output(ids.OV_COMPARE, "children"),
     Input(ids.OV_SELECTION, "data"),
     Input(ids.OV_REFINE, "data"),
+    State(ids.OV_DERIVED, "data"),
     prevent_initial_call=True,  # the layout holds the first answer (pages/_overview_outputs.py)
 )
-def render(selection: list[str] | None, refinement: str | None) -> list:
+def render(selection: list[str] | None, refinement: str | None, derived: list | None) -> list:
     """Charts, menu and table for the selection; a new selection starts unrefined."""
     if _SELECTION_PROP in ctx.triggered_prop_ids:
         refinement = ""  # reset_refinement clears the store too; do not draw the stale one first
-    return outputs.compare_outputs(experiment().forest, selection, refinement)
+    return outputs.compare_outputs(view_forest(derived), selection, refinement)
 
 
 @callback(
@@ -123,13 +125,15 @@ def select_bar(_clicks: list[dict | None]) -> list[str]:
     Input(DOWNLOAD_BUTTON, "n_clicks"),
     State(ids.OV_SELECTION, "data"),
     State(ids.OV_REFINE, "data"),
+    State(ids.OV_DERIVED, "data"),
     prevent_initial_call=True,
 )
-def download(clicks: int | None, selection: list[str] | None, refinement: str | None) -> dict:
+def download(clicks: int | None, selection: list[str] | None, refinement: str | None,
+             derived: list | None) -> dict:
     """The comparison table as CSV (raw values, model id first)."""
     if not _clicked(clicks):
         raise PreventUpdate
-    forest = experiment().forest
+    forest = view_forest(derived)
     comparison = compute(forest, selection or [], refinement)
     if comparison.simplified is None or comparison.too_few:
         raise PreventUpdate

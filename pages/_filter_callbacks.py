@@ -12,7 +12,7 @@ from dash.exceptions import PreventUpdate
 from backend.overview import actions
 from components.shared import ids
 from pages import _overview_outputs as outputs
-from server.context import experiment
+from pages._overview_forest import view_forest
 
 ROW_ACTIONS = {
     ids.OV_FILTER_ADD: actions.ADD,
@@ -33,10 +33,11 @@ ROW_ACTIONS = {
     Input({"type": ids.OV_FILTER_METRIC, "index": ALL}, "value"),
     Input({"type": ids.OV_FILTER_HIST, "index": ALL}, "selectedData"),
     State(ids.OV_FILTER_ROWS, "data"),
+    State(ids.OV_DERIVED, "data"),
     prevent_initial_call=True,
 )
 def edit_rows(
-    _a: int, _c: int, _r: list, _u: list, _m: list, _b: list, rows: list[dict] | None
+    _a: int, _c: int, _r: list, _u: list, _m: list, _b: list, rows: list[dict] | None, derived: list | None
 ) -> list[dict]:
     """Add, clear, remove, unbrush, change metric, or brush one filter row."""
     if not ctx.triggered or ctx.triggered[0]["value"] in (None, 0):
@@ -44,7 +45,7 @@ def edit_rows(
     trigger = ctx.triggered_id
     kind, index = (trigger["type"], trigger["index"]) if isinstance(trigger, dict) else (trigger, None)
     value = ctx.triggered[0]["value"]
-    new = actions.next_rows(experiment().forest, rows or [], ROW_ACTIONS[kind], index, value)
+    new = actions.next_rows(view_forest(derived), rows or [], ROW_ACTIONS[kind], index, value)
     if new == rows:
         raise PreventUpdate
     return new
@@ -54,11 +55,12 @@ def edit_rows(
     Output(ids.OV_FILTERED, "data"),
     Input(ids.OV_FILTER_ROWS, "data"),
     Input(ids.OV_BUDGETS, "data"),
+    State(ids.OV_DERIVED, "data"),
     prevent_initial_call=True,  # the layout holds the first answer (pages/_overview_outputs.py)
 )
-def filtered(rows: list[dict], budgets: list[dict]) -> list[str] | None:
+def filtered(rows: list[dict], budgets: list[dict], derived: list | None) -> list[str] | None:
     """Ids passing every brush and budget; None when nothing filters."""
-    return outputs.passing(experiment().forest, rows, budgets)
+    return outputs.passing(view_forest(derived), rows, budgets)
 
 
 @callback(
@@ -66,11 +68,12 @@ def filtered(rows: list[dict], budgets: list[dict]) -> list[str] | None:
     Output(ids.OV_TAB, "options"),
     Input(ids.OV_FILTER_ROWS, "data"),
     Input(ids.OV_FILTERED, "data"),
+    State(ids.OV_DERIVED, "data"),
     prevent_initial_call=True,
 )
-def render_filters(rows: list[dict], passing: list[str] | None) -> tuple:
+def render_filters(rows: list[dict], passing: list[str] | None, derived: list | None) -> tuple:
     """The pane with cross-filtered histograms, and the tab label with its count badge."""
-    return outputs.filter_outputs(experiment().forest, rows, passing)
+    return outputs.filter_outputs(view_forest(derived), rows, passing)
 
 
 @callback(

@@ -25,7 +25,10 @@ from components.overview.scatter import (
 )
 from components.overview.toolbar import compare_links, search_results
 from components.shared import ids
+from pages._overview_forest import view_forest
 from server.context import experiment
+
+DERIVED = State(ids.OV_DERIVED, "data")  # the view's derived metrics: which metrics exist
 
 
 @callback(
@@ -34,17 +37,19 @@ from server.context import experiment
     Input(ids.OV_SIZE, "value"),
     Input(ids.OV_ARRANGE, "value"),
     Input(ids.OV_COLLAPSED, "data"),
+    DERIVED,
     prevent_initial_call=True,
 )
-def restyle_map(color: str | None, size: str | None, arrange: str, collapsed: list[str]) -> list[dict]:
+def restyle_map(color: str | None, size: str | None, arrange: str, collapsed: list[str],
+                derived: list | None) -> list[dict]:
     """New colour, size, arrangement or collapsed set: rebuild element data."""
-    return map_drawing(experiment().forest, color, size, arrange, collapsed or [])
+    return map_drawing(view_forest(derived), color, size, arrange, collapsed or [])
 
 
-@callback(Output(ids.OV_LEGEND, "children"), Input(ids.OV_COLOR, "value"), prevent_initial_call=True)
-def legend(color: str | None) -> list:
+@callback(Output(ids.OV_LEGEND, "children"), Input(ids.OV_COLOR, "value"), DERIVED, prevent_initial_call=True)
+def legend(color: str | None, derived: list | None) -> list:
     """The colour legend follows the colour metric."""
-    return color_legend(experiment().forest, color)
+    return color_legend(view_forest(derived), color)
 
 
 @callback(
@@ -126,14 +131,15 @@ def find(text: str | None) -> list:
     Input(ids.OV_FILTERED, "data"),
     Input(ids.OV_FRONT, "data"),
     Input(ids.OV_BUDGETS, "data"),
+    DERIVED,
     prevent_initial_call=True,
 )
 def redraw_scatter(
     x: str | None, y: str | None, color: str | None, size: str | None, selection: list[str] | None,
-    passing: list[str] | None, front: list[str] | None, budgets: list[dict] | None,
+    passing: list[str] | None, front: list[str] | None, budgets: list[dict] | None, derived: list | None,
 ) -> dict | Patch:
     """Encodings redraw the figure; selection, filter, front and budgets patch only their part."""
-    forest = experiment().forest
+    forest = view_forest(derived)
     trigger = ctx.triggered_id
     if trigger == ids.OV_SELECTION:
         return selection_patch(forest, x, y, selection or [])
@@ -154,11 +160,12 @@ def redraw_scatter(
     Output(ids.OV_BEHAVIORS, "className"),
     Output(ids.OV_LAYERS, "className"),
     Input(ids.OV_SELECTION, "data"),
+    DERIVED,
     prevent_initial_call=True,
 )
-def selection_details(selection: list[str]) -> tuple:
+def selection_details(selection: list[str], derived: list | None) -> tuple:
     """Details card and the compare buttons follow the selection (the layout drew the first)."""
-    forest = experiment().forest
+    forest = view_forest(derived)
     behaviors, layers, cls = compare_links(forest, selection or [])
     return details(forest, selection or []), behaviors, layers, cls, cls
 
@@ -188,15 +195,17 @@ def show_tab(tab: str) -> tuple[bool, bool, bool]:
     Input(ids.OV_BUDGETS, "data"),
     Input(ids.OV_PARETO, "data"),
     Input(ids.OV_REFINE, "data"),
+    DERIVED,
     prevent_initial_call=True,
 )
 def write_url(
     selection: list[str] | None, color: str | None, size: str | None, x: str | None, y: str | None,
     arrange: str | None, tab: str | None, rows: list[dict] | None, budgets: list[dict] | None,
-    pareto: dict | None, refine: str | None,
+    pareto: dict | None, refine: str | None, derived: list | None,
 ) -> str:
     """Every change of the view is written to the query string (a bookmark restores it)."""
-    view = OverviewView.from_stores(selection, color, size, x, y, arrange, tab, rows, budgets, pareto, refine)
+    view = OverviewView.from_stores(selection, color, size, x, y, arrange, tab, rows, budgets, pareto, refine,
+                                    derived)
     return view.to_query()
 
 
@@ -205,11 +214,12 @@ def write_url(
     Output(ids.OV_HOVER_CARD, "hidden"),
     Input(ids.OV_HOVER, "data"),
     Input(ids.OV_MAP, "mouseoverEdgeData"),
+    DERIVED,
     prevent_initial_call=True,
 )
-def hover_card(hovered: str | None, edge: dict | None) -> tuple:
+def hover_card(hovered: str | None, edge: dict | None, derived: list | None) -> tuple:
     """A model's info table while hovering it (map or scatter); an edge's deltas likewise."""
-    return hover_details(experiment().forest, hovered, edge, on_edge=ctx.triggered_id == ids.OV_MAP)
+    return hover_details(view_forest(derived), hovered, edge, on_edge=ctx.triggered_id == ids.OV_MAP)
 
 
 clientside_callback(

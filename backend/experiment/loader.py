@@ -17,6 +17,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from backend.experiment.builder import run_builder
+from backend.experiment.derived import DerivedMetric
+from backend.experiment.derived_rules import SECTION as DERIVED
+from backend.experiment.derived_rules import derived_definitions
 from backend.experiment.errors import ConfigError
 from backend.experiment.forest import ExperimentForest
 from backend.experiment.importers import ModelSource, import_models
@@ -60,6 +63,8 @@ class Experiment:
     stamp: tuple | None = None
     # where imported models come from (backend.experiment.importers): its stamp replaces the file's
     source: ModelSource | None = None
+    # the config's derived_metrics, checked (the Overview adds them: backend.experiment.derived)
+    derived: tuple[DerivedMetric, ...] = ()
 
     def current_stamp(self) -> tuple | None:
         """What changes when the models do: the models file's stamp, or the importer's source's
@@ -124,7 +129,7 @@ def _read(path: Path) -> dict[str, Any]:
 def _stub(doc: dict[str, Any]) -> dict[str, Any]:
     """The document with its lists of specs and models emptied: those are checked item by item."""
     out = dict(doc)
-    for key in (*SECTIONS, "models"):
+    for key in (*SECTIONS, DERIVED, "models"):
         if isinstance(out.get(key), list):
             out[key] = []
     return out
@@ -310,6 +315,10 @@ def collect(
             metrics = _merged("metrics", m_metrics, metrics, models_path, out)
             operations = _merged("operations", m_ops, operations, models_path, out)
             out.entries, no_id = _models(mdoc.get("models"), models_path, mdoc, out)
+    names_known = out.entries is not None and not metrics_gap
+    derived = derived_definitions(doc, config_path, [s for _, s in metrics], names_known, out.problems)
+    if not names_known and isinstance(doc.get(DERIVED), list) and doc[DERIVED]:
+        out.skipped.append("the metrics derived_metrics use (the declared metrics are not all known)")
     if out.entries is None:
         if isinstance(raw_models, str | dict):
             what = "the models file could not be read" if isinstance(raw_models, str) else \
@@ -331,7 +340,7 @@ def collect(
     if not out.problems and checked.forest is not None:
         checked.forest.warnings[:] = out.warnings
         out.experiment = Experiment(config_path, out.models_path, cache, checked.forest, out.inspector,
-                                    config.background, out.stamp, out.source)
+                                    config.background, out.stamp, out.source, derived)
     return out
 
 

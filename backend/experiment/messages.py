@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from backend.experiment.schema import (
     BackgroundSpec,
+    DerivedMetricSpec,
     ExperimentConfig,
     InspectorSpec,
     MetricSpec,
@@ -22,6 +23,7 @@ from backend.experiment.schema import (
 
 _MODEL_FIELDS = set(ModelEntry.model_fields)
 SECTIONS = ("metrics", "operations")  # lists of specs named by their 'name'
+NAMED = (*SECTIONS, "derived_metrics")  # lists whose items a message names by their 'name'
 
 
 def name(text: Any, limit: int = 80) -> str:
@@ -71,7 +73,7 @@ def pydantic_problems(exc: ValidationError, file: Any, doc: dict | None, prefix:
             if section == "models":
                 where = where_model(file, index, raw) + ": "
                 loc = loc[2:]
-            elif section in SECTIONS:
+            elif section in NAMED:
                 label = item_label(section, index, raw)
                 rest = name(_field_path(loc[2:]), 200)  # a key may hold a newline
                 out.setdefault((where, label + rest), f"{where}{label}{'.' + rest if rest else ''}: "
@@ -133,5 +135,6 @@ def _fields_for(loc: tuple) -> set[str]:
     table = {"operation": {"name", "parameters"},
              "inspector": set(InspectorSpec.model_fields) - {"class_name"} | {"class"},
              "background": set(BackgroundSpec.model_fields), "metrics": set(MetricSpec.model_fields),
-             "operations": set(OperationSpec.model_fields)}
+             "operations": set(OperationSpec.model_fields),
+             "derived_metrics": set(DerivedMetricSpec.model_fields)}
     return table.get(last, _MODEL_FIELDS)

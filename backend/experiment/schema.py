@@ -60,6 +60,21 @@ class MetricSpec(_Strict):
         "(the default), the minimum or the maximum over its history.")
 
 
+class DerivedMetricSpec(_Strict):
+    """A metric computed from others (``backend.experiment.derived``), declared in the config."""
+
+    name: StrictStr
+    expr: StrictStr = Field(description="An expression over metric names (backticks around names with "
+                            "spaces), numbers, + - * / **, comparisons and log, exp, min, max, abs; "
+                            "e.g. 'Accuracy / (`Model Size` / 1e6)'.")
+    format: str | None = Field(None, description="d3-format string, e.g. '.3f'.")
+    unit: str | None = Field(None, description="Appended to formatted values.")
+    higher_is_better: bool | None = Field(
+        None, description="Direction for Pareto fronts; guessed from the name when absent.")
+    primary: bool = Field(True, description="Shown in tooltips and the Compare tab's bar charts.")
+    description: str | None = None
+
+
 class ParameterSpec(BaseModel):
     """How one operation parameter is displayed; only ``format`` changes what is shown."""
 
@@ -166,6 +181,9 @@ class ExperimentConfig(_Strict):
     )
     operations: list[OperationSpec] = Field(default_factory=list)
     metrics: list[MetricSpec] = Field(default_factory=list)
+    derived_metrics: list[DerivedMetricSpec] = Field(
+        default_factory=list, description="Metrics computed from the others by an expression; each "
+        "primary metric's change vs parent and vs root is built in.")
     inspector: InspectorSpec | None = None
     background: BackgroundSpec = Field(default_factory=BackgroundSpec)
     builder: str | None = Field(

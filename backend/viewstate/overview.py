@@ -9,12 +9,16 @@ Keys (unchanged, so every old bookmark opens the same view):
 * ``filter=metric:lo:hi;...``: brushed ranges (inclusive);
 * ``budget=metric<=value;...``: one-sided budgets (``<=`` or ``>=``);
 * ``pareto=A:max,B:min``: the objectives of a shown Pareto front (absent: hidden);
-* ``refine=...``: the Compare tab's refinement (``backend.viewstate.refine``), verbatim.
+* ``refine=...``: the Compare tab's refinement (``backend.viewstate.refine``), verbatim;
+* ``derived=name:expression;...``: derived metrics defined on the page (``backend.experiment.
+  derived``), each usable by the keys above; absent when there are none.
 
 Why one module: the page's layout reads this, the URL writer writes it, and a bookmark must
 restore exactly what was written. Metric names inside filter, budget and pareto are codec
 tokens (``codec.escape``), so any name survives; numbers are written with ``codec.number``.
-Parsing never raises: each part it has to drop becomes one ``codec.ignored`` notice.
+Parsing never raises: each part it has to drop becomes one ``codec.ignored`` notice. The
+metrics a view may name are those of ``derived_forest(forest, view.derived)``, the forest the
+page draws.
 """
 
 from __future__ import annotations
@@ -42,11 +46,11 @@ from backend.viewstate.codec import (
     unescape,
     unknown_ids,
 )
+from backend.viewstate.derived import NO_METRIC, Derived, derived_forest, parse_derived, store_derived
 from backend.viewstate.refine import malformed_parts
 
 ARRANGEMENTS = ("op", "step")  # by operation (the default), by step
 TABS = ("compare", "filter", "pareto")  # the bottom-right card's panes; compare is the default
-NO_METRIC = "none"  # color=none: no colour metric (a metric cannot be called "none" in the URL)
 OPS = ("<=", ">=")
 # A whole part (fullmatch); a name may hold any character. The pad starts only after a non-blank
 # (or is empty), so a long run of blanks is scanned once, not once per position (quadratic).
@@ -92,6 +96,7 @@ class OverviewView:
     budgets: tuple[Budget, ...] = ()
     pareto: Objectives | None = None  # None: the front is hidden
     refine: str = ""
+    derived: Derived = ()
 
     def with_(self, **changes: Any) -> OverviewView:
         """A copy with some fields changed."""
@@ -113,8 +118,21 @@ class OverviewView:
                 "budget": ";".join(f"{escape(b.metric)}{b.op}{number(b.value)}" for b in self.budgets),
                 "pareto": _encode_pareto(self.pareto),
                 "refine": self.refine or None,
+                "derived": ";".join(f"{escape(n)}:{escape(e)}" for n, e in self.derived) or None,
             }
         )
+
+    def dropping(self, metrics: set[str]) -> OverviewView:
+        """The view without these metrics: their slots cleared, filters, budgets and a front on them gone."""
+        def keep(slot: str | None) -> str | None:
+            return None if slot in metrics else slot
+
+        front = self.pareto
+        if front is not None and (front.a in metrics or front.b in metrics):
+            front = None
+        return replace(self, color=keep(self.color), size=keep(self.size), x=keep(self.x), y=keep(self.y),
+                       filters=tuple(f for f in self.filters if f.metric not in metrics),
+                       budgets=tuple(b for b in self.budgets if b.metric not in metrics), pareto=front)
 
     # --- the page's stores -------------------------------------------------------------------
     def filter_rows(self, forest: ExperimentForest) -> list[dict]:
@@ -155,6 +173,7 @@ class OverviewView:
         budgets: Sequence[dict] | None,
         pareto: dict | None,
         refine: str | None,
+        derived: Sequence | None = None,
     ) -> OverviewView:
         """The view the page's controls and stores show (what the URL writer writes)."""
         return cls(
@@ -169,6 +188,7 @@ class OverviewView:
             budgets=store_budgets(budgets),
             pareto=shown_front(pareto),
             refine=refine or "",
+            derived=store_derived(derived),
         )
 
 
@@ -213,10 +233,12 @@ def shown_front(pareto: dict | None) -> Objectives | None:
 def parse(query: Query, forest: ExperimentForest) -> tuple[OverviewView, list[str]]:
     """The view of a query string as Dash hands it (decoded once), and one notice per dropped part."""
     q = {k: first(v) for k, v in query.items()}
-    names = [m.name for m in forest.metrics]
-    enc = default_encodings([m.name for m in forest.primary_metrics])
-    selection, unknown = known_ids(decode_ids(query.get("sel")), forest.models)
     problems: list[str] = []
+    enc = default_encodings([m.name for m in forest.primary_metrics])  # a page metric changes no default
+    derived = parse_derived(q.get("derived"), forest, problems)
+    forest = derived_forest(forest, derived)
+    names = [m.name for m in forest.metrics]
+    selection, unknown = known_ids(decode_ids(query.get("sel")), forest.models)
     filters = _filters(q.get("filter"), set(names), problems)
     pareto = _pareto(q.get("pareto"), forest, problems)
     problems += [f"refine part {part[:80]!r} is not <variable index>:<value>|<value>"
@@ -234,6 +256,7 @@ def parse(query: Query, forest: ExperimentForest) -> tuple[OverviewView, list[st
         budgets=budgets,
         pareto=pareto,
         refine=q.get("refine") or "",
+        derived=derived,
     )
     notices = [ignored(p) for p in problems] + ([unknown_ids(unknown)] if unknown else [])
     return view, notices

@@ -84,6 +84,7 @@ def stores(forest: ExperimentForest, first: FirstView, collapsed: Sequence[str])
         store(ids.OV_BUDGETS, view.budget_rows()),
         store(ids.OV_PARETO, view.pareto_settings(forest)),
         store(ids.OV_FRONT, first.front),
+        store(ids.OV_DERIVED, [list(pair) for pair in view.derived]),
     ]
 
 

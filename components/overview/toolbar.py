@@ -1,4 +1,5 @@
-"""The Overview's toolbar: colour and size metrics, arrangement, search, count, compare buttons."""
+"""The Overview's toolbar: colour and size metrics, derived metrics, arrangement, search, count,
+compare buttons."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from backend.overview.collapse import compare_base
 from backend.overview.compare import COMPARE_RANGE
 from backend.viewstate.links import detail_query
 from backend.viewstate.overview import OverviewView
+from components.overview.derived_control import derived_control
 from components.shared import ids
 from components.shared.nav import page_href
 
@@ -56,6 +58,7 @@ def toolbar(forest: ExperimentForest, view: OverviewView) -> html.Div:
         [
             metric_dropdown(ids.OV_COLOR, "Color", names, view.color),
             metric_dropdown(ids.OV_SIZE, "Size", names, view.size),
+            derived_control(view),
             dcc.RadioItems(
                 id=ids.OV_ARRANGE,
                 value=view.arrange,

@@ -88,6 +88,14 @@ OV_BUDGET_REMOVE = "overview-budget-remove"  # pattern
 OV_PARETO = "overview-pareto"  # Store: {"a", "b", "max_a", "max_b", "show"}
 OV_PARETO_FIELD = "overview-pareto-field"  # pattern: {"type": ..., "field": "a"|"b"|"max"|"show"}
 OV_FRONT = "overview-front"  # Store: ids on the Pareto front (for the map), or []
+OV_DERIVED = "overview-derived"  # Store: [[name, expression], ...] (backend/viewstate/derived.py)
+OV_DERIVED_BOX = "overview-derived-box"  # the "+ Derived metric" control (a <details>)
+OV_DERIVED_NAME = "overview-derived-name"
+OV_DERIVED_EXPR = "overview-derived-expr"
+OV_DERIVED_ADD = "overview-derived-add"
+OV_DERIVED_ERROR = "overview-derived-error"  # the one-line reason an expression was refused
+OV_DERIVED_REMOVE = "overview-derived-remove"  # pattern: {"type": ..., "index": i}
+OV_NAVIGATE = "overview-navigate"  # page-local Location (refresh="callback-nav"): a new set of metrics
 
 # Detail pages (Behaviors, Layers) share the sidebar; pattern ids carry {"page": ...}.
 DETAIL_BASE = "detail-base"  # pattern: {"type", "page"}

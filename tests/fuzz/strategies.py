@@ -103,6 +103,26 @@ def expressions(kind: str) -> st.SearchStrategy[str]:
     return st.lists(expression_parts(kind), max_size=6).map(";".join)
 
 
+FORMULA_PIECES = ["+", "-", "*", "/", "**", "(", ")", ",", "<", "<=", ">", ">=", "==", "!=", "log(", "exp(",
+                  "abs(", "min(", "max(", ".", "__class__", "`", "``", " ", "eval(", "__import__(", "^", "=",
+                  "[", "'", "0", "2", "0.5", "1e6", "1e-6", "1024", "1025", "1e999", ".5", "5.", "1e", "x"]
+
+
+def formulas() -> st.SearchStrategy[str]:
+    """A derived metric's expression: operators, functions, numbers and metric names (bare and in
+    backticks, hostile ones included), broken as often as not; sometimes a soup."""
+    name = st.sampled_from(METRICS).map(lambda m: "`" + m.replace("`", "``") + "`")
+    piece = st.one_of(st.sampled_from(FORMULA_PIECES), name, st.sampled_from(METRICS), st.sampled_from(NUMBERS))
+    operand = st.one_of(name, st.sampled_from(["0", "2", "0.5", "1e6", "1e300", "-1"]),
+                        st.tuples(st.sampled_from(["log(", "exp(", "abs(", "-("]), name).map(lambda t: f"{t[0]}{t[1]})"),
+                        st.tuples(st.sampled_from(["min(", "max("]), name, name).map(lambda t: f"{t[0]}{t[1]}, {t[2]})"))
+    operator = st.sampled_from([" + ", " - ", " * ", " / ", " ** ", " < ", " == ", " != ", " >= "])
+    shaped = st.tuples(operand, st.lists(st.tuples(operator, operand), max_size=6)).map(
+        lambda t: t[0] + "".join(o + v for o, v in t[1]))  # well formed but for chained comparisons
+    return st.one_of(shaped, shaped, st.lists(piece, max_size=20).map("".join),
+                     st.lists(piece, max_size=20).map(" ".join), soup())
+
+
 def json_values(text: st.SearchStrategy[str]) -> st.SearchStrategy:
     """Any JSON value (nested lists and mappings) with these strings in it."""
     scalar = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), text)

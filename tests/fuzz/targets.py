@@ -14,6 +14,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 from backend.experiment.check import checkpoint_problems
+from backend.experiment.evaluation import evaluate
+from backend.experiment.expressions import ExpressionError, compile_expression
 from backend.experiment.loader import ConfigError, collect, load_experiment
 from backend.infra.safe_regex import PatternError, compile_pattern, match_mask
 from backend.overview.collapse import search
@@ -29,6 +31,7 @@ from tests.fuzz.strategies import (
     TEXT,
     VALUE,
     expressions,
+    formulas,
     patterns,
     queries,
     refinements,
@@ -216,6 +219,22 @@ def feed_filter(case: tuple[str, list, list, str], _folder: Path) -> None:
     stored.to_query()
 
 
+def feed_derived(case: tuple[str, str], _folder: Path) -> None:
+    """A derived metric's expression: through the URL (never raises: a notice, or a metric the
+    view can name, round-tripped), then compiled and evaluated (ExpressionError, or one float64
+    per model)."""
+    text, name = case
+    forest = forest_named(name)
+    view, notices = overview.parse({"derived": f"d%:{codec.escape(text)}", "x": "d%"}, forest)
+    _notices(notices)
+    assert view.derived in ((), (("d%", text),)) and (view.x == "d%") == bool(view.derived)
+    assert overview.parse({"derived": codec.first(codec.parse_search(view.to_query()).get("derived")) or ""},
+                          forest)[0].derived == view.derived
+    node = compile_expression(text, [m.name for m in forest.metrics])
+    values = evaluate(node, forest.column, len(forest))
+    assert values.shape == (len(forest),) and values.dtype.kind == "f"
+
+
 def feed_regex(case: tuple[str, list[str]], _folder: Path) -> None:
     """Compile the Layers filter, then match it: PatternError or an answer, within the budget."""
     text, names = case
@@ -251,6 +270,8 @@ TARGETS: dict[str, Target] = {t.name: t for t in [
     Target("expr-budget", lambda: st.tuples(expressions("budget"), FORESTS), feed_budget, (), 300, fixed=(1,)),
     Target("expr-filter", lambda: st.tuples(expressions("filter"), store_rows(), store_rows(), FORESTS),
            feed_filter, (), 300, fixed=(3,)),
+    Target("expr-derived", lambda: st.tuples(formulas(), FORESTS), feed_derived, (ExpressionError,), 300,
+           fixed=(1,)),
     Target("expr-regex", lambda: st.tuples(patterns(), st.sampled_from([MODULE_NAMES, MODULE_NAMES[:3]])),
            feed_regex, (PatternError,), 300),
     Target("expr-map-search", lambda: st.tuples(st.one_of(soup(), JSON.filter(lambda v: isinstance(v, str))),

@@ -34,6 +34,8 @@ ALLOWED = {
     "backend.overview.drawing._layout()": "memo of the map layout, a pure function of the immutable "
                                            "forest and the view's arrangement",
     "backend.overview.compare._records()": "memo of the forest's records, built once per immutable forest",
+    "backend.experiment.derived._extend()": "memo of a forest with derived metrics, a pure function of the "
+                                            "immutable forest and the definitions (the same for every user)",
     "backend.present.formatting._parse()": "memo of parsed d3-format strings (pure)",
     "backend.behaviors.store._lru": "per-process LRU of immutable derived arrays, keyed by the cache key "
                                    "that determines them (the same answer for every user)",
@@ -110,7 +112,8 @@ def snapshot() -> dict[str, object]:
 URLS = [
     "/", "/?sel=a,b", "/?sel=a,b,c&tab=compare&refine=0:50%25", "/?sel=a&tab=filter&filter=acc:0.7:1",
     "/?tab=pareto&pareto=acc,size&budget=size<=4", "/?color=size&size=acc&x=size&y=acc&arrange=step",
-    "/?sel=ghost&filter=nope:1:2", "/behaviors?models=a,b&base=a", "/behaviors?models=a,b,c&base=b&mode=relative",
+    "/?sel=ghost&filter=nope:1:2", "/?sel=a,b&derived=r:acc%20/%20size&x=r&color=r&filter=r:0:1",
+    "/behaviors?models=a,b&base=a", "/behaviors?models=a,b,c&base=b&mode=relative",
     "/layers?models=a,b&base=a", "/nowhere",
 ]
 

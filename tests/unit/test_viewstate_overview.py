@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from backend.experiment.expressions import quote
 from backend.experiment.forest import ExperimentForest, Model
 from backend.experiment.loader import load_experiment
 from backend.experiment.schema import MetricSpec
@@ -184,12 +185,28 @@ FINITE = WRITTEN.filter(math.isfinite)
 
 
 @st.composite
+def derived_metrics(draw, metrics: list[str]) -> tuple[tuple[str, str], ...]:
+    """Derived metrics with hostile names, each over the metrics and the derived ones before it."""
+    names = draw(st.lists(NAMES.filter(lambda n: n.strip() and n not in metrics), max_size=3, unique=True))
+    out: list[tuple[str, str]] = []
+    for name in names:
+        known = metrics + [n for n, _ in out]
+        a, b = draw(st.sampled_from(known)), draw(st.sampled_from(known))
+        form = draw(st.sampled_from(["{a} / ({b} + 1e6)", "max({a}, {b}, 0.5) ** 2", "-{a} < {b}",
+                                     "log(abs({a})) * {b}", "{a}"]))
+        out.append((name, form.format(a=quote(a), b=quote(b))))
+    return tuple(out)
+
+
+@st.composite
 def forests_and_views(draw) -> tuple[ExperimentForest, OverviewView]:
-    """A forest with hostile model ids and metric names, and a valid view of it."""
+    """A forest with hostile model ids and metric names, and a valid view of it (derived metrics
+    with hostile names and expressions included, which the other parts may name)."""
     ids = draw(st.lists(NAMES, min_size=1, max_size=6, unique=True))
     metrics = draw(st.lists(NAMES, min_size=1, max_size=5, unique=True))
     forest = forest_of(ids, metrics)
-    metric = st.sampled_from(metrics)
+    derived = draw(derived_metrics(metrics))
+    metric = st.sampled_from(metrics + [n for n, _ in derived])
     slot = st.one_of(st.none(), metric)
 
     bounds = st.tuples(WRITTEN, WRITTEN).map(sorted).filter(lambda b: b[0] != math.inf and b[1] != -math.inf)
@@ -203,6 +220,7 @@ def forests_and_views(draw) -> tuple[ExperimentForest, OverviewView]:
         color=draw(slot), size=draw(slot), x=draw(slot), y=draw(slot),
         arrange=draw(st.sampled_from(ARRANGEMENTS)), tab=draw(st.sampled_from(TABS)),
         filters=tuple(filters), budgets=tuple(budgets), pareto=pareto, refine=encode_refinement(allowed),
+        derived=derived,
     )
     return forest, view
 
@@ -214,3 +232,25 @@ def test_any_view_round_trips_through_the_url(case: tuple[ExperimentForest, Over
     again, notices = parse(decoded(view.to_query()), forest)
     assert notices == []
     assert again == view
+
+
+# --- derived metrics -------------------------------------------------------------------------
+def test_derived_metrics_in_the_url_and_their_notices():
+    forest = forest_of(["a", "b"], ["acc", "Model Size"], {"a": {"acc": 0.5, "Model Size": 2.0}})
+    text = value_of(OverviewView(derived=(("per size", "acc / `Model Size`"), ("x;y:z", "-`per size`"))), "derived")
+    assert text == "per size:acc / `Model Size`;x%3By%3Az:-`per size`"
+    view, notices = parse({"derived": text + ";acc:1;bad:acc.real;ghost:nope * 2;none:1;justaname",
+                           "color": "per size", "x": "x;y:z", "y": "ghost"}, forest)
+    assert view.derived == (("per size", "acc / `Model Size`"), ("x;y:z", "-`per size`"))
+    assert (view.color, view.x, view.y) == ("per size", "x;y:z", None)  # y: the default, as without them
+    assert notices == [ignored(p) for p in [
+        "derived metric 'none': the URL writes 'none' for no metric",
+        "derived metric 'justaname' is not name:expression",
+        "derived metric 'acc': 'acc' is already a metric; pick another name",
+        "derived metric 'bad': expression 'acc.real': unexpected '.' (attributes are not part of the "
+        "language) at position 4",
+        "derived metric 'ghost': expression 'nope * 2': unknown metric 'nope' at position 1"]]
+    assert OverviewView().to_query() == "?color=none&size=none&x=none&y=none"  # no derived= key
+    stored = OverviewView.from_stores([], None, None, None, None, None, None, None, None, None, None,
+                                      [["per size", "acc"], ["bad"], "junk", [1, 2]])
+    assert stored.derived == (("per size", "acc"),)
