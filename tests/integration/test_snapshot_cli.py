@@ -75,3 +75,16 @@ def test_behaviors_snapshot_shows_cached_rows_whole(config: Path, tmp_path: Path
     page = (tmp_path / "b.html").read_text()
     assert "not in the cache" not in page and "Page 1 of 2: 50 of 100 rows" in page
     assert "instance 0" in page  # the tiny inspector's text instances, whole
+
+
+def test_export_button_downloads_the_same_file_for_the_current_url(config: Path):
+    from pages._snapshot_callbacks import export_snapshot
+    from server.factory import create_app
+
+    app = create_app(str(config), str(config.parent / "cache"))
+    with app.server.app_context():
+        sent = export_snapshot(1, "/", OverviewView(selection=("root", HOSTILE)).to_query())
+    name = sent["filename"]
+    assert name.startswith("tiny-script-alert-a-script-overview-") and name.endswith(".html")
+    page = sent["content"]
+    assert page.count("snap-selected") == 2 and "<script>alert" not in page
