@@ -8,9 +8,9 @@ ignored or whose model ids are unknown, with one line; the app's button keeps th
 
 from __future__ import annotations
 
+import urllib.parse
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 from backend.experiment.loader import Experiment
 from backend.snapshot import Snapshot, SnapshotError, render
@@ -27,11 +27,11 @@ def split_url(url: str) -> tuple[str, dict[str, str | list[str]]]:
         raise SnapshotError("the snapshot URL is empty: give e.g. '/?sel=a,b'")
     if "?" not in url and "/" not in url and "=" in url:
         url = "/?" + url  # a bare query: the Overview's
-    parts = urlsplit(url)
+    parts = urllib.parse.urlsplit(url)  # the module's: its own memo is not this module's state
     path = "/" + parts.path.strip("/") if parts.path.strip("/") else "/"
     if path not in PAGES:
         raise SnapshotError(f"the snapshot URL's page {parts.path!r} is not one of {', '.join(PAGES)}")
-    query = parse_qs(parts.query, keep_blank_values=True)
+    query = urllib.parse.parse_qs(parts.query, keep_blank_values=True)
     return path, {k: v[0] if len(v) == 1 else v for k, v in query.items()}
 
 
