@@ -1,7 +1,7 @@
 """Compress & Compare: the entry point (the code lives in ``server/``).
 
     python app.py [--config PATH] [--host 127.0.0.1] [--port 8050] [--cache-dir DIR]
-                  [--debug] [--check] [--print-schema] [--build-only]
+                  [--debug] [--check] [--print-schema] [--build-only] [--snapshot URL -o FILE]
     gunicorn "app:create_server()"          # config from CC_CONFIG, cache from CC_CACHE_DIR
 """
 

@@ -30,6 +30,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--print-schema", action="store_true", help="print the config JSON Schema")
     p.add_argument("--build-only", action="store_true",
                    help="build what the config needs (the demo's models) and exit")
+    p.add_argument("--snapshot", metavar="URL",
+                   help="write one self-contained HTML file of this app URL (e.g. '/?sel=a,b' or "
+                        "'/behaviors?models=a,b&base=a') to -o and exit; no server is started")
+    p.add_argument("-o", "--output", metavar="FILE", help="where --snapshot writes (default: snapshot.html)")
     return p
 
 
@@ -46,6 +50,11 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.check:
         return _check(args)
+    if args.snapshot is not None:
+        return _snapshot(args)
+    if args.output is not None:
+        _log("error: -o/--output is only used with --snapshot")
+        return 2
     try:
         if args.build_only:
             experiment = load(args.config, args.cache_dir)
@@ -100,4 +109,38 @@ def _check(args: argparse.Namespace) -> int:
     for warning in report.warnings:
         _log(f"warning: {warning}")
     sys.stdout.write(report.experiment.summary() + "\n")
+    return 0
+
+
+def _snapshot(args: argparse.Namespace) -> int:
+    """``--snapshot URL -o FILE``: the file of that view, built without a server (exit 0); a bad
+    config, URL or model id is one line and exit 2. Cached results only: nothing is computed."""
+    from pathlib import Path
+
+    from backend.experiment.loader import ConfigError
+    from backend.snapshot import SnapshotError
+    from server.context import install
+
+    out = Path(args.output or "snapshot.html")
+    try:
+        experiment = load(args.config, args.cache_dir)
+        install(experiment)  # the pages' cache readers find the experiment and its engine here
+        from pages._snapshot import snapshot_html
+
+        page = snapshot_html(experiment, args.snapshot, strict=True)
+        out.write_text(page, encoding="utf-8")
+    except ConfigError as exc:
+        for line in exc.problems + ([exc.skipped] if exc.skipped else []):
+            _log(line)
+        return 2
+    except SnapshotError as exc:
+        _log(f"error: {exc}".splitlines()[0])
+        return 2
+    except OSError as exc:
+        _log(f"error: cannot write {out}: {exc.strerror or exc}")
+        return 2
+    except Exception as exc:  # a builder or plug-in failure: one line, no traceback
+        _log(f"error: {type(exc).__name__}: {exc}".splitlines()[0])
+        return 2
+    _log(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB): {args.snapshot}")
     return 0

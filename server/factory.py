@@ -73,6 +73,7 @@ def create_app(config_path: str | Path | None = None, cache_dir: str | Path | No
         on_error=_job_error_handler(experiment),
     )
     import pages._shell  # the top bar's callbacks; pages register theirs on import
+    import pages._snapshot_callbacks  # noqa: F401  (the top bar's Export snapshot button)
 
     static.install(app.server, app.config.routes_pathname_prefix)
     lazy_bundles.install(app)

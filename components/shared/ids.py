@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 URL = "app-url"
+SNAPSHOT = "snapshot-export"  # the top bar's "Export snapshot" button (pages/_snapshot_callbacks.py)
+SNAPSHOT_DOWNLOAD = "snapshot-download"  # its dcc.Download
 TOPBAR = "app-topbar"
 NOTICE = "app-notice"
 

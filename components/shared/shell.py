@@ -23,6 +23,9 @@ def topbar(experiment_name: str, hrefs: list[str] | None = None) -> html.Header:
             html.Span(experiment_name, className="cc-experiment", title="experiment"),
             html.Nav([dcc.Link(label, href=href, className="cc-nav-link", id=NAV_IDS[page])
                       for (label, page), href in zip(PAGES, hrefs, strict=True)], className="cc-nav"),
+            html.Button("Export snapshot", id=ids.SNAPSHOT, n_clicks=0, className="cc-nav-link cc-snapshot",
+                        title="Download this view as one HTML file that opens without the server"),
+            dcc.Download(id=ids.SNAPSHOT_DOWNLOAD),
         ],
         id=ids.TOPBAR,
         className="cc-topbar",

@@ -44,6 +44,8 @@ ALLOWED = {
                                            "cache keys of both models' tensors (the same for every user)",
     "backend.layers.service._SUMMARY_CACHE": "per-process LRU of layer summaries, keyed by the compared "
                                              "models, base and tensor type (shared data, no user state)",
+    "backend.snapshot.plotly_inline.plotly_gzip_base64()": "the installed plotly.js, gzipped once for "
+                                                         "snapshots (a constant of the package)",
     "backend.behaviors.vectors._threads_state": "reference count around torch's process-wide thread setting "
                                         "(restored by the last reduction); holds no user data",
 }

@@ -1,0 +1,119 @@
+"""The Model Map as an inline SVG: the app's drawn nodes, edges and column headers, static.
+
+Why SVG and not the Cytoscape canvas: the snapshot must open with no script at all and keep
+each model's id as a native tooltip (``<title>``); positions, fills, diameters and borders
+come from the same drawing the app gives Cytoscape, so the two maps match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from backend.snapshot.fragments import Html, join, tag, text
+
+SELECTED = "#60a5fa"  # the app's selection ring (components/overview/model_map.py STYLESHEET)
+PAD = 24
+
+
+@dataclass(frozen=True)
+class MapNode:
+    """One drawn model: centre, diameter, fill and border as the app draws it."""
+
+    id: str
+    x: float
+    y: float
+    size: float
+    fill: str
+    border: str
+    selected: bool = False
+    faded: bool = False  # filtered out by the view's filters or budgets
+    front: bool = False  # on the shown Pareto front (drawn as a diamond, like the app)
+    badge: str = ""  # "+N" on a collapsed node
+    tooltip: str = ""  # extra lines under the id (operation parameters)
+
+
+@dataclass(frozen=True)
+class MapEdge:
+    """An edge from a base to a derived model, coloured from the base's fill to the child's."""
+
+    source: str
+    target: str
+    width: float
+    colors: tuple[str, str]
+
+
+@dataclass(frozen=True)
+class MapColumn:
+    """A column header (operation or step) at its x."""
+
+    label: str
+    x: float
+    y: float
+
+
+def _num(v: float) -> str:
+    return f"{v:.1f}".rstrip("0").rstrip(".")
+
+
+def _edge(i: int, edge: MapEdge, where: dict[str, MapNode]) -> tuple[Html, Html]:
+    """A rightward taxi path (the app's ``taxi-turn: 60%``) and its gradient."""
+    a, b = where[edge.source], where[edge.target]
+    turn = a.x + 0.6 * (b.x - a.x)
+    gid = f"snap-e{i}"
+    grad = Html(f'<linearGradient id="{gid}" gradientUnits="userSpaceOnUse" x1="{_num(a.x)}" y1="0" '
+                f'x2="{_num(b.x)}" y2="0"><stop offset="0" stop-color="{text(edge.colors[0])}"/>'
+                f'<stop offset="1" stop-color="{text(edge.colors[1])}"/></linearGradient>')
+    faded = a.faded or b.faded
+    path = Html(f'<path d="M{_num(a.x)},{_num(a.y)} H{_num(turn)} V{_num(b.y)} H{_num(b.x)}" fill="none" '
+                f'stroke="url(#{gid})" stroke-width="{_num(edge.width)}" '
+                f'opacity="{0.08 if faded else 0.8}"/>')
+    return grad, path
+
+
+def _shape(n: MapNode) -> Html:
+    r = n.size / 2
+    stroke = (SELECTED, 4) if n.selected else (n.border, 1)
+    common = f'fill="{text(n.fill)}" stroke="{text(stroke[0])}" stroke-width="{stroke[1]}"'
+    if n.front:
+        corners = ((n.x, n.y - r), (n.x + r, n.y), (n.x, n.y + r), (n.x - r, n.y))
+        pts = " ".join(f"{_num(x)},{_num(y)}" for x, y in corners)
+        return Html(f'<polygon points="{pts}" {common}/>')
+    return Html(f'<circle cx="{_num(n.x)}" cy="{_num(n.y)}" r="{_num(r)}" {common}/>')
+
+
+def _node(n: MapNode) -> Html:
+    tip = tag("title", n.id + (f"\n{n.tooltip}" if n.tooltip else ""))
+    parts = [tip, _shape(n)]
+    if n.badge:
+        parts.append(tag("text", n.badge, x=_num(n.x), y=_num(n.y + 4), class_="snap-badge"))
+    if n.selected:
+        parts.append(tag("text", n.id, x=_num(n.x), y=_num(n.y + n.size / 2 + 22), class_="snap-label"))
+    cls = "snap-node" + (" snap-selected" if n.selected else "") + (" snap-faded" if n.faded else "")
+    return tag("g", join(parts), class_=cls, data_model=n.id, opacity="0.1" if n.faded else None)
+
+
+def map_svg(nodes: Sequence[MapNode], edges: Sequence[MapEdge], columns: Sequence[MapColumn]) -> Html:
+    """The whole map; its viewBox fits every node, label and header."""
+    if not nodes:
+        return Html('<p class="cc-hint">No models drawn.</p>')
+    where = {n.id: n for n in nodes}
+    xs = [n.x - n.size / 2 for n in nodes] + [c.x - 60 for c in columns]
+    xe = [n.x + n.size / 2 for n in nodes] + [c.x + 60 for c in columns]
+    ys = [n.y - n.size / 2 for n in nodes] + [c.y - 26 for c in columns]
+    ye = [n.y + n.size / 2 + (28 if n.selected else 0) for n in nodes]
+    x0, y0 = min(xs) - PAD, min(ys) - PAD
+    w, h = max(xe) + PAD - x0, max(ye) + PAD - y0
+    drawn = [(i, e) for i, e in enumerate(edges) if e.source in where and e.target in where]
+    pairs = [_edge(i, e, where) for i, e in drawn]
+    heads = [tag("text", c.label, x=_num(c.x), y=_num(c.y), class_="snap-colhead") for c in columns]
+    order = sorted(nodes, key=lambda n: n.selected)  # selected rings on top
+    body = join([
+        Html("<defs>" + "".join(g for g, _ in pairs) + "</defs>"),
+        tag("g", join(p for _, p in pairs), class_="snap-edges"),
+        tag("g", join(heads), class_="snap-colheads"),
+        tag("g", join(_node(n) for n in order), class_="snap-nodes"),
+    ])
+    return tag("svg", body, class_="snap-map", role="img",
+               viewBox=f"{_num(x0)} {_num(y0)} {_num(w)} {_num(h)}", width=_num(w), height=_num(h),
+               aria_label=f"Model map of {len(nodes)} models")

@@ -1,0 +1,1 @@
+"""Builders of the server-less snapshot (``backend.snapshot`` assembles the file)."""

@@ -1,0 +1,85 @@
+"""The snapshot file's assembly (backend.snapshot): escaping, header, figures, no network refs."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from backend.snapshot import (
+    MapColumn,
+    MapEdge,
+    MapNode,
+    Section,
+    Snapshot,
+    figure_slot,
+    map_svg,
+    render,
+    table,
+)
+from backend.snapshot.plotly_inline import script_json
+
+HOSTILE = '<script>alert("x")</script>'
+WHEN = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
+NETWORK_REF = re.compile(r"""<(?:script|link|img|iframe|source)[^>]*\b(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.I)
+
+
+def _nodes() -> list[MapNode]:
+    return [MapNode("root", 10, 10, 40, "#111111", "#f2f2f2", selected=True),
+            MapNode(HOSTILE, 200, 80, 20, "#cccccc", "#d1d5db", faded=True, tooltip=f"AMOUNT {HOSTILE}"),
+            MapNode("front", 200, 160, 30, "#888888", "#d1d5db", front=True, badge="+3")]
+
+
+def _snapshot() -> Snapshot:
+    svg = map_svg(_nodes(), [MapEdge("root", HOSTILE, 2.0, ("#111111", "#cccccc"))],
+                  [MapColumn(HOSTILE, 10, 40)])
+    figure = {"data": [{"type": "bar", "x": [HOSTILE], "y": [1]}], "layout": {"title": {"text": HOSTILE}}}
+    return Snapshot(
+        experiment=f"exp {HOSTILE}", page="Overview", url=f"/?sel={HOSTILE}", exported=WHEN,
+        facts=[("Selection", f"root, {HOSTILE}"), ("Filters", f"{HOSTILE} in [0, 1]")],
+        notices=[f"Ignored in the URL: {HOSTILE}"],
+        sections=[Section("Model map", svg, wide=True), Section("Chart", figure_slot(0, 300)),
+                  Section("Table", table(["Model", "Accuracy"], [[HOSTILE, "97.4%"]]))],
+        figures=[figure], css="body{}</style><script>bad()</script>",
+    )
+
+
+def test_hostile_strings_stay_text_everywhere():
+    page = render(_snapshot())
+    assert "<script>alert" not in page and "<script>bad" not in page
+    assert page.count("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;") >= 6  # header, map, table
+    assert "\\u003cscript\\u003e" in page  # inside the figures' JSON
+    scripts = re.findall(r"<script\b[^>]*>", page)
+    assert len(scripts) == 3, scripts  # the figures' JSON, plotly.js, the boot script: no other
+
+
+def test_header_names_experiment_selection_filters_and_date():
+    page = render(_snapshot())
+    header = page[page.index("<header"):page.index("</header>")]
+    for expected in ("exp &lt;script&gt;", "Overview", "Selection", "root, &lt;script&gt;", "Filters",
+                     " in [0, 1]", "2025-03-04 05:06:07 UTC", "Ignored in the URL"):
+        assert expected in header, expected
+
+
+def test_plotly_inlined_once_and_the_figure_slot_present():
+    page = render(_snapshot())
+    assert page.count('id="snap-plotly"') == 1 and page.count('class="snap-fig" data-fig="0"') == 1
+    assert not NETWORK_REF.search(page)
+    assert not re.search(r"https?://", page.split('id="snap-plotly"')[0])  # nothing before the bundle
+
+
+def test_without_figures_no_plotly():
+    s = _snapshot()
+    page = render(Snapshot(s.experiment, "Layers", "/layers", WHEN, sections=s.sections[2:]))
+    assert "snap-plotly" not in page and len(page) < 20_000
+
+
+def test_map_svg_one_node_per_model_with_title_tooltips():
+    svg = map_svg(_nodes(), [], [])
+    assert len(re.findall(r'class="snap-node[" ]', svg)) == 3 and svg.count("<title>") == 3
+    assert "<polygon" in svg and svg.count("<circle") == 2  # the front's node is a diamond
+    assert 'stroke="#60a5fa" stroke-width="4"' in svg  # the selected model's ring
+    assert 'opacity="0.1"' in svg  # a filtered-out model is faded
+
+
+def test_script_json_cannot_close_its_element():
+    assert "</" not in script_json({"a": "</script><!--"})
