@@ -60,7 +60,7 @@ body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0;
 .snap-card h2 { font-size: 14px; margin: 0 0 8px; color: #374151; }
 .snap-scroll { overflow: auto; max-height: 80vh; }
 .snap-map { display: block; max-width: 100%; height: auto; }
-.snap-colhead { font: 600 15px system-ui, sans-serif; fill: #374151; text-anchor: middle; }
+.snap-colhead { font: 600 15px system-ui, sans-serif; fill: #374151; text-anchor: start; }
 .snap-label { font: 16px ui-monospace, Menlo, monospace; fill: #1d4ed8; text-anchor: middle;
               paint-order: stroke; stroke: #fff; stroke-width: 5px; }
 .snap-badge { font: bold 12px system-ui, sans-serif; fill: #fff; text-anchor: middle; }

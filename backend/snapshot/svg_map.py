@@ -93,20 +93,26 @@ def _node(n: MapNode) -> Html:
     return tag("g", join(parts), class_=cls, data_model=n.id, opacity="0.1" if n.faded else None)
 
 
+HEAD_CHAR = 8.5  # px per character of a 15 px header, for the viewBox
+
+
 def map_svg(nodes: Sequence[MapNode], edges: Sequence[MapEdge], columns: Sequence[MapColumn]) -> Html:
     """The whole map; its viewBox fits every node, label and header."""
     if not nodes:
         return Html('<p class="cc-hint">No models drawn.</p>')
     where = {n.id: n for n in nodes}
-    xs = [n.x - n.size / 2 for n in nodes] + [c.x - 60 for c in columns]
-    xe = [n.x + n.size / 2 for n in nodes] + [c.x + 60 for c in columns]
-    ys = [n.y - n.size / 2 for n in nodes] + [c.y - 26 for c in columns]
+    # headers are turned −45° as on the app's zoomed-out map: long operation names never overlap
+    reach = {c.label: HEAD_CHAR * len(c.label) * 0.7072 for c in columns}
+    xs = [n.x - n.size / 2 for n in nodes] + [c.x - 10 for c in columns]
+    xe = [n.x + n.size / 2 for n in nodes] + [c.x + reach[c.label] + 10 for c in columns]
+    ys = [n.y - n.size / 2 for n in nodes] + [c.y - reach[c.label] - 20 for c in columns]
     ye = [n.y + n.size / 2 + (28 if n.selected else 0) for n in nodes]
     x0, y0 = min(xs) - PAD, min(ys) - PAD
     w, h = max(xe) + PAD - x0, max(ye) + PAD - y0
     drawn = [(i, e) for i, e in enumerate(edges) if e.source in where and e.target in where]
     pairs = [_edge(i, e, where) for i, e in drawn]
-    heads = [tag("text", c.label, x=_num(c.x), y=_num(c.y), class_="snap-colhead") for c in columns]
+    heads = [tag("text", c.label, x=_num(c.x), y=_num(c.y), class_="snap-colhead",
+                 transform=f"rotate(-45 {_num(c.x)} {_num(c.y)})") for c in columns]
     order = sorted(nodes, key=lambda n: n.selected)  # selected rings on top
     body = join([
         Html("<defs>" + "".join(g for g, _ in pairs) + "</defs>"),
