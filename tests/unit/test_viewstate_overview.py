@@ -214,3 +214,13 @@ def test_any_view_round_trips_through_the_url(case: tuple[ExperimentForest, Over
     again, notices = parse(decoded(view.to_query()), forest)
     assert notices == []
     assert again == view
+
+
+@pytest.mark.parametrize("arrange", ["op", "step", "time"])
+def test_each_arrangement_round_trips_and_time_is_one(arrange: str):
+    assert set(ARRANGEMENTS) == {"op", "step", "time"}  # the property test above samples these
+    forest = forest_of(["a"], ["acc"])
+    view = OverviewView(arrange=arrange)
+    assert value_of(view, "arrange") == (None if arrange == "op" else arrange)
+    assert parse(decoded(view.to_query()), forest) == (view, [])
+    assert parse({"arrange": "timeline"}, forest)[0].arrange == "op"
