@@ -5,8 +5,9 @@ edges stay short; only the column changes, from the model's depth to its time bu
 bucket interval is the smallest "nice" one (1 s ... 365 days) that spans the models' times in at
 most ``MAX_BUCKETS`` buckets. Two models on one row in one bucket (a parent and its child made
 a second apart) would share a cell, so a bucket gets as many sub-columns as its busiest row
-needs, filled in time order; only a bucket's first column carries its label. Models without a
-time sit in a first "no time" column (sub-columns by step, the same way).
+needs, filled in time order and never left of a parent in the same bucket; only a bucket's
+first column carries its label. Models without a time sit in a first "no time" column
+(sub-columns by step, the same way).
 """
 
 from __future__ import annotations
@@ -80,16 +81,13 @@ def time_layout(models: Sequence[Mapping[str, Any]], created: Mapping[str, datet
     step = bucket_interval(lo, hi)
     first = (lo - _ORIGIN) // step
     buckets = _count(lo, hi, step) if stamps else 0
-    # per model: its bucket (-1: no time) and its order inside a (bucket, row) cell
-    order = {mid: i for i, mid in enumerate(steps)}
-    cells: dict[tuple[int, int], list[tuple[float, int, int, str]]] = {}
-    for mid, (depth, row) in steps.items():
+    bucket: dict[str, int] = {}  # -1: no time
+    members: dict[int, list[tuple[float, int, int, str]]] = {}
+    for i, (mid, (depth, _)) in enumerate(steps.items()):
         t = stamps.get(mid)
-        b = -1 if t is None else int((t - _ORIGIN) // step - first)
-        cells.setdefault((b, row), []).append((t if t is not None else 0.0, depth, order[mid], mid))
-    width = [1] * (buckets + 1)  # index 0: the no-time bucket, then bucket b at b + 1
-    for (b, _), members in cells.items():
-        width[b + 1] = max(width[b + 1], len(members))
+        b = bucket[mid] = -1 if t is None else int((t - _ORIGIN) // step - first)
+        members.setdefault(b, []).append((0.0 if t is None else t, depth, i, mid))
+    sub, width = _sub_columns(members, bucket, steps, {m["id"]: m.get("base") for m in models}, buckets)
     offset, columns = [0] * (buckets + 1), []
     previous: float | None = None
     years = _year(lo) != _year(hi)
@@ -104,12 +102,32 @@ def time_layout(models: Sequence[Mapping[str, Any]], created: Mapping[str, datet
             label = bucket_label(start, step, previous, years)
             previous = start
         columns.extend([label] + [""] * (width[b + 1] - 1))
-    positions: dict[str, tuple[int, int]] = {}
-    for (b, row), members in cells.items():
-        members.sort()
-        for k, (_, _, _, mid) in enumerate(members):
-            positions[mid] = (offset[b + 1] + k, row)
-    return MapLayout(columns, {mid: positions[mid] for mid in steps})
+    return MapLayout(columns, {mid: (offset[bucket[mid] + 1] + sub[mid], row)
+                               for mid, (_, row) in steps.items()})
+
+
+def _sub_columns(members: dict[int, list[tuple[float, int, int, str]]], bucket: dict[str, int],
+                 steps: Mapping[str, tuple[int, int]], parent: Mapping[str, Any],
+                 buckets: int) -> tuple[dict[str, int], list[int]]:
+    """Each model's sub-column in its bucket, and each bucket's width (index 0: no time).
+
+    In time order (then depth), a model takes its row's next free sub-column, but never one
+    left of its parent's in the same bucket, so time, and every edge, runs left to right.
+    """
+    sub: dict[str, int] = {}
+    width = [1] * (buckets + 1)
+    for b, group in members.items():
+        group.sort()
+        free: dict[int, int] = {}  # row -> its next free sub-column
+        for *_, mid in group:
+            row = steps[mid][1]
+            k = free.get(row, 0)
+            p = parent.get(mid)
+            if p in sub and bucket[p] == b:
+                k = max(k, sub[p])
+            sub[mid], free[row] = k, k + 1
+            width[b + 1] = max(width[b + 1], k + 1)
+    return sub, width
 
 
 def _year(stamp: float) -> int:

@@ -54,6 +54,17 @@ def test_all_in_one_bucket_parent_and_child_never_share_a_cell():
     assert [lay.positions[m["id"]][0] for m in chain] == [5, 4, 3, 2, 1, 0] and _distinct(lay)
 
 
+def test_a_child_on_another_row_is_never_left_of_its_parent_in_the_same_bucket():
+    tree = [_m("a"), _m("b", "a", "prune"), _m("d", "b", "fine-tune"), _m("c", "b", "quantize")]
+    lay = time_layout(tree, _at({"a": 0, "b": 0.1, "d": 0.2, "c": 0.3}))  # one 1-second bucket
+    assert lay.positions["a"][1] == lay.positions["b"][1] != lay.positions["c"][1]  # c: its own row
+    assert lay.positions["c"][0] >= lay.positions["b"][0] == 1 and _distinct(lay)
+    models = synthetic_models_doc(300, roots=2)["models"]
+    lay = time_layout(models, {m["id"]: T0 + timedelta(seconds=i // 40) for i, m in enumerate(models)})
+    assert _distinct(lay)
+    assert all(lay.positions[m["id"]][0] >= lay.positions[m["base"]][0] for m in models if m["base"])
+
+
 def test_models_without_a_time_sit_in_a_first_no_time_column():
     lay = time_layout(CHAIN, _at({"base": None, "p50": None, "p50ft": 30, "q": 31}))
     assert lay.columns[:3] == [NO_TIME, "", "Dec 7 14:06:00 UTC"]  # base and p50: one row, two cells
