@@ -31,7 +31,10 @@ def parse_created(value: Any) -> datetime | None:
         return None
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # '0001-01-01T00:00+01:00' is before the first representable time
+        return None
 
 
 def iso_utc(moment: datetime | None = None) -> str:

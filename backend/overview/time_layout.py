@@ -49,7 +49,7 @@ def _count(first: float, last: float, step: int) -> int:
 def bucket_label(start: float, step: int, previous: float | None, years: bool) -> str:
     """The header of a bucket starting at ``start``, compact for the interval: '14:05:30' or
     '14:05' (the date prefixed where it changes, 'UTC' on the first), 'Dec 7', 'Dec 7 2024'."""
-    moment = datetime.fromtimestamp(start, UTC)
+    moment = _moment(start)
     day = f"{moment:%b} {moment.day}"
     if step >= 30 * DAY or (step >= DAY and years):
         return f"{day} {moment.year}"
@@ -58,7 +58,7 @@ def bucket_label(start: float, step: int, previous: float | None, years: bool) -
     clock = f"{moment:%H:%M:%S}" if step < MINUTE else f"{moment:%H:%M}"
     if previous is None:
         return f"{day} {clock} UTC"
-    if datetime.fromtimestamp(previous, UTC).date() != moment.date():
+    if _moment(previous).date() != moment.date():
         return f"{day} {clock}"
     return clock
 
@@ -130,5 +130,13 @@ def _sub_columns(members: dict[int, list[tuple[float, int, int, str]]], bucket: 
     return sub, width
 
 
+_FIRST, _LAST = datetime.min.replace(tzinfo=UTC).timestamp(), datetime.max.replace(tzinfo=UTC).timestamp()
+
+
+def _moment(stamp: float) -> datetime:
+    """The UTC time of an epoch second; a bucket that starts before year 1 is labelled year 1."""
+    return datetime.fromtimestamp(min(max(stamp, _FIRST), _LAST), UTC)
+
+
 def _year(stamp: float) -> int:
-    return datetime.fromtimestamp(stamp, UTC).year
+    return _moment(stamp).year

@@ -40,7 +40,7 @@ def test_reference_json_models_file_takes_created(tmp_path: Path):
     assert forest["a"].created == WHEN and forest["b"].created is None
 
 
-@pytest.mark.parametrize("value", ["yesterday", "'2024-13-01'", "12", "true", "[2024]", "''"])
+@pytest.mark.parametrize("value", ["yesterday", "'2024-13-01'", "'0001-01-01T00:00+01:00'", "12", "true", "[2024]", "''"])
 def test_a_bad_created_is_one_line_naming_file_model_and_field(tmp_path: Path, value: str):
     (tmp_path / "experiments.yaml").write_text(f"name: t\nmodels:\n  - {{id: a}}\n  - {{id: b, base: a, created: {value}}}\n")
     with pytest.raises(ConfigError) as info:
@@ -75,4 +75,5 @@ def test_time_helpers():
     assert iso_utc(datetime(2024, 12, 7, 14, 5, 30, 700_000)) == "2024-12-07T14:05:30Z"  # naive: UTC
     assert parse_created("2024-12-07T14:05:30Z") == WHEN and parse_created("nope") is None
     assert parse_created(1733580330) is None and parse_created(True) is None
+    assert parse_created("0001-01-01T00:00:00+01:00") is None  # before the first representable time
     assert from_epoch_ms(WHEN.timestamp() * 1000) == "2024-12-07T14:05:30Z" and from_epoch_ms(None) is None

@@ -101,6 +101,13 @@ def test_past_the_ladder_whole_years_and_labels_by_interval():
     assert years.columns[0] == "Dec 2 2024" and "Jan 13 2025" in years.columns  # weeks across a new year
 
 
+def test_the_first_and_last_representable_times_are_laid_out():
+    first, last = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC, microsecond=0)
+    for a, b in ((first, last), (first, first + timedelta(days=365)), (last - timedelta(seconds=1), last)):
+        lay = time_layout(CHAIN[:2], {"base": a, "p50": b})
+        assert len([c for c in lay.columns if c]) <= MAX_BUCKETS and _distinct(lay)
+
+
 def test_ten_thousand_models_in_well_under_a_second():
     models = synthetic_models_doc(10_000, roots=4)["models"]
     created = {m["id"]: T0 + timedelta(seconds=7 * i) if i % 50 else None for i, m in enumerate(models)}
