@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 
 from backend.overview.drawing import drawn_layout
-from tests.browser.conftest import CY, console_errors, screenshot, wait_for
-from tests.browser.overview_support import HEADS, open_overview, query
+from tests.browser.conftest import CY, click_at, console_errors, screenshot, wait_for
+from tests.browser.overview_support import HEADING, HEADS, header, open_overview, query, selected
 
 # '14:05:30', '14:05', 'Dec 7 14:05:30 UTC' (the first, and where the date changes), 'Dec 7', 'Dec 7 2024'
 TIME_LABEL = re.compile(r"([A-Z][a-z]{2} \d{1,2} )?\d{2}:\d{2}(:\d{2})?( UTC)?|[A-Z][a-z]{2} \d{1,2}( \d{4})?")
@@ -41,4 +41,13 @@ def test_arrange_by_time_shows_a_timeline_of_the_demo(driver, demo_server, demo_
     x = {mid: px for mid, px, _ in nodes}
     assert all(x[m.id] >= x[m.base] for m in forest if m.base is not None)
     screenshot(driver, "overview-demo-timeline.png")
+    # a click on a time selects its whole bucket: the labelled column and its sub-columns
+    starts = [i for i, text in enumerate(expected.columns) if text] + [len(expected.columns)]
+    span, start = max((b - a, a) for a, b in zip(starts, starts[1:], strict=False))
+    assert span > 1  # the builder makes several models a second: some bucket needs sub-columns
+    bucket = {mid for mid, (col, _) in expected.positions.items() if start <= col < start + span}
+    head = header(driver, expected.columns[start])
+    click_at(driver, head["x"], head["y"])
+    wait_for(driver, f"{HEADING} === '{len(bucket)} Models Selected'", what="the bucket's models selected")
+    assert selected(driver) == bucket
     assert console_errors(driver) == []
