@@ -7,7 +7,8 @@
  * needs, and the map's fit leaves room for the last label's overhang at the right (see
  * `reserve`), so no label is cut. The labels come from the map's hidden `colhead` nodes, so
  * they always match the current elements. Clicking a label selects every unfaded model of
- * that column; shift-click adds them. */
+ * that column (and of the unlabelled sub-columns after it: a busy time bucket's on the
+ * timeline); shift-click adds them. */
 (function () {
   "use strict";
 
@@ -42,9 +43,22 @@
     return { top: Math.ceil((len + LINE) * Math.SQRT1_2) + 10, right: Math.ceil(len * Math.SQRT1_2) };
   }
 
+  /* A label's columns: its own, and the unlabelled ones after it (the timeline gives a busy
+   * time bucket extra sub-columns and labels only the first). */
+  function labelColumns(cy, col) {
+    const cols = new Set([col]);
+    const heads = cy.nodes(".colhead").sort((a, b) => a.data("column") - b.data("column"));
+    heads.forEach((n) => {
+      const c = n.data("column");
+      if (c === col + cols.size && !String(n.data("label") || "")) cols.add(c);
+    });
+    return cols;
+  }
+
   function columnModels(cy, col) {
+    const cols = labelColumns(cy, col);
     return cy.nodes()
-      .filter((n) => !n.hasClass("colhead") && !n.hasClass("faded") && n.data("column") === col)
+      .filter((n) => !n.hasClass("colhead") && !n.hasClass("faded") && cols.has(n.data("column")))
       .map((n) => n.id());
   }
 
@@ -83,8 +97,9 @@
       const label = String(n.data("label") || "");
       if (el.textContent !== label) {
         el.textContent = label; // text, never HTML: operation names come from the config
-        el.title = label + " (click: select the column; shift-click: add it)";
+        el.title = label ? label + " (click: select the column; shift-click: add it)" : "";
       }
+      el.classList.toggle("cc-colhead-empty", !label); // a time bucket's extra sub-column
       el.dataset.column = String(n.data("column"));
       el.style.left = xs[i] + "px";
       el.classList.toggle("cc-colhead-hovered", hovered.has(n.data("column")));

@@ -34,6 +34,7 @@ from backend.demo.train import (
     sparsity,
     threads,
 )
+from backend.experiment.times import iso_utc
 
 EPOCHS = {"small-cnn": 30, "large-cnn": 20}
 TRAIN_LR = 3e-3
@@ -63,6 +64,7 @@ class DemoBuilder:
         state = state if state is not None else net.state_dict()
         path = self.root / "checkpoints" / f"{mid}.pt"
         save_checkpoint(arch, state, path)
+        created = iso_utc()  # when the model came into being: the Model Map's timeline
         loaded = load_checkpoint(path)  # measure exactly what the app will load
         acc, per_class = accuracies(predict(loaded, self.test), self.test)
         mean_ms, std_ms = latency_ms(loaded, self.test)
@@ -73,7 +75,7 @@ class DemoBuilder:
         self.entries.append({"id": mid, "tag": tag, "base": base,
                              "operation": {"name": op, "parameters": params},
                              "metrics": {k: float(v) for k, v in metrics.items()},
-                             "checkpoint": f"checkpoints/{mid}.pt"})
+                             "checkpoint": f"checkpoints/{mid}.pt", "created": created})
         if net is not None:
             self.nets[mid] = net
         self.log(f"demo: {len(self.entries):>2} models  {mid:<30} accuracy {acc:.3f}  "

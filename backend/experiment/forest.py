@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -29,7 +30,8 @@ class Operation:
 
 @dataclass(frozen=True, slots=True)
 class Model:
-    """One node of the forest. ``metrics`` holds only present, finite values."""
+    """One node of the forest. ``metrics`` holds only present, finite values; ``created`` is an
+    aware UTC time, or None where the models file does not say when the model was made."""
 
     id: str
     tag: str | None
@@ -37,6 +39,7 @@ class Model:
     operation: Operation | None
     metrics: Mapping[str, float]
     checkpoint: Path | None = None
+    created: datetime | None = None
 
     @property
     def title(self) -> str:

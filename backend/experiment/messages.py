@@ -20,6 +20,7 @@ from backend.experiment.schema import (
     OperationSpec,
     did_you_mean,
 )
+from backend.experiment.times import EXAMPLE
 
 _MODEL_FIELDS = set(ModelEntry.model_fields)
 SECTIONS = ("metrics", "operations")  # lists of specs named by their 'name'
@@ -106,7 +107,8 @@ def _message(err: dict, full: tuple, loc: tuple) -> str:
 
 _EXPECTED = {"dict": "a mapping", "model": "a mapping", "model_type": "a mapping",
              "string": "a string", "float": "a number", "int": "an integer", "list": "a list",
-             "bool": "true or false", "literal_error": None}
+             "bool": "true or false", "literal_error": None,
+             "iso_time": f"an ISO 8601 time such as '{EXAMPLE}'"}
 # pydantic names union branches in the location ('str', 'function-after[...]'); not fields.
 _BRANCHES = ("str", "int", "float", "bool", "none", "list[", "function-", "tagged-union[")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -24,6 +25,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from backend.experiment.times import parse_created
+
 Scalar = StrictBool | StrictInt | StrictFloat | StrictStr
 
 
@@ -35,6 +38,21 @@ def _number_only(value: Any) -> Any:
 
 
 Number = Annotated[float, BeforeValidator(_number_only)]
+
+
+def _created_time(value: Any) -> datetime:
+    """ISO 8601 text (or YAML's date/datetime) as an aware UTC datetime; naive means UTC.
+
+    Stricter than pydantic's datetime: a number (an epoch?) or 'yesterday' is refused in one
+    line rather than guessed at.
+    """
+    moment = parse_created(value)
+    if moment is None:
+        raise PydanticCustomError("iso_time", "Input should be an ISO 8601 time")
+    return moment
+
+
+Created = Annotated[datetime, BeforeValidator(_created_time)]
 
 
 class _Strict(BaseModel):
@@ -112,6 +130,9 @@ class ModelEntry(_Strict):
     operation: OperationRef | None = None
     metrics: dict[str, Number | None] = Field(default_factory=dict)
     checkpoint: str | None = Field(None, description="Checkpoint path, relative to the file.")
+    created: Created | None = Field(
+        None, description="When the model was created: ISO 8601, e.g. '2024-12-07T14:05:30Z' "
+        "(a time without an offset is UTC); the Model Map's timeline arranges models by it.")
 
 
 class InspectorSpec(_Strict):

@@ -79,7 +79,8 @@ def check_forest(
             ckpt = Path(e.checkpoint)
             ckpt = ckpt if ckpt.is_absolute() else file.parent / ckpt
         if e.id not in models:  # a duplicate id (reported above): the first model keeps it
-            models[e.id] = Model(e.id, e.tag, e.base if e.base in ids else None, op, values, ckpt)
+            models[e.id] = Model(e.id, e.tag, e.base if e.base in ids else None, op, values, ckpt,
+                                 e.created)
     out.problems.extend(_cycle_problems(models, file))
     if not out.problems:
         out.forest = ExperimentForest(title, models, ops, list(metrics), out.warnings)

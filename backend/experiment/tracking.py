@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from backend.experiment.rules import format_problem, outside_range, range_proble
 from backend.experiment.safe_yaml import read_document
 from backend.experiment.schema import MetricSpec, ModelEntry, OperationSpec, did_you_mean
 from backend.experiment.structure import check_forest
+from backend.experiment.times import iso_utc, parse_created
 
 _SCALARS = (str, int, float, bool, type(None))
 
@@ -86,10 +88,17 @@ class ExperimentLog:
     def log_model(self, model_id: str, base: str | None = None,
                   operation: str | tuple[str, dict] | dict | None = None,
                   metrics: dict[str, float] | None = None, checkpoint: str | Path | None = None,
-                  tag: str | None = None) -> None:
-        """Add one model; a one-line ValueError names the model and field when it is invalid."""
+                  tag: str | None = None, created: datetime | str | None = None) -> None:
+        """Add one model; a one-line ValueError names the model and field when it is invalid.
+
+        ``created`` (default: now) is written as ISO 8601 UTC to the second, so the Model Map's
+        timeline shows when each model was made; pass it when logging a model made earlier.
+        """
         ids = {m["id"] for m in self.doc["models"]}
         where = f"{self.path}: model '{model_id}'"
+        when = datetime.now(UTC) if created is None else parse_created(created)
+        if when is None:
+            raise ValueError(f"{where}: created: must be an ISO 8601 time or a datetime, got {created!r}")
         if model_id in ids:
             raise ValueError(f"{where}: id: duplicate id (ids must be unique)")
         if base is not None and base not in ids:
@@ -115,6 +124,7 @@ class ExperimentLog:
             entry["operation"], declare = self._operation(operation, where)
         if checkpoint is not None:
             entry["checkpoint"] = self._relative(Path(checkpoint))
+        entry["created"] = iso_utc(when)
         self._refuse_what_loading_would(entry)
         if declare is not None:
             self.doc["operations"].append(declare)

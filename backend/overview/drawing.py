@@ -14,8 +14,10 @@ from backend.experiment.forest import ExperimentForest
 from backend.overview.collapse import visible
 from backend.overview.map_layout import MapLayout
 from backend.overview.map_layout import layout as compute_layout
+from backend.overview.time_layout import time_layout
 
-LAYOUT_MODES = {"op": "operation", "step": "step"}  # the URL's arrange= -> map_layout's mode
+# the URL's arrange= -> map_layout's mode ("time": time_layout's timeline)
+LAYOUT_MODES = {"op": "operation", "step": "step", "time": "time"}
 
 
 @lru_cache(maxsize=32)
@@ -23,6 +25,8 @@ def _layout(forest: ExperimentForest, arrange: str, collapsed: tuple[str, ...]) 
     shown, counts = visible(forest, collapsed)
     keep = set(shown)
     records = [r for r in forest.records() if r["id"] in keep]
+    if arrange == "time":
+        return time_layout(records, {mid: forest[mid].created for mid in keep}), counts
     return compute_layout(records, mode=LAYOUT_MODES.get(arrange, "operation")), counts
 
 

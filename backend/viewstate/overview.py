@@ -5,7 +5,7 @@ Keys (unchanged, so every old bookmark opens the same view):
 * ``sel=a,b``: the selected model ids;
 * ``color``, ``size``, ``x``, ``y``: metric names, ``none`` for no metric; absent (or unknown):
   the default encodings of the primary metrics;
-* ``arrange=step`` (absent: by operation), ``tab=filter|pareto`` (absent: compare);
+* ``arrange=step|time`` (absent: by operation), ``tab=filter|pareto`` (absent: compare);
 * ``filter=metric:lo:hi;...``: brushed ranges (inclusive);
 * ``budget=metric<=value;...``: one-sided budgets (``<=`` or ``>=``);
 * ``pareto=A:max,B:min``: the objectives of a shown Pareto front (absent: hidden);
@@ -49,7 +49,7 @@ from backend.viewstate.codec import (
 from backend.viewstate.derived import NO_METRIC, Derived, derived_forest, parse_derived, store_derived
 from backend.viewstate.refine import malformed_parts
 
-ARRANGEMENTS = ("op", "step")  # by operation (the default), by step
+ARRANGEMENTS = ("op", "step", "time")  # by operation (the default), by step, by creation time
 TABS = ("compare", "filter", "pareto")  # the bottom-right card's panes; compare is the default
 OPS = ("<=", ">=")
 # A whole part (fullmatch); a name may hold any character. The pad starts only after a non-blank

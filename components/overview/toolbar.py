@@ -67,6 +67,7 @@ def toolbar(forest: ExperimentForest, view: OverviewView) -> html.Div:
                 options=[
                     {"label": "Arrange by operation", "value": "op"},
                     {"label": "Arrange by step", "value": "step"},
+                    {"label": "Arrange by time", "value": "time"},
                 ],
             ),
             html.Div(

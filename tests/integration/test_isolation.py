@@ -114,7 +114,8 @@ def snapshot() -> dict[str, object]:
 URLS = [
     "/", "/?sel=a,b", "/?sel=a,b,c&tab=compare&refine=0:50%25", "/?sel=a&tab=filter&filter=acc:0.7:1",
     "/?tab=pareto&pareto=acc,size&budget=size<=4", "/?color=size&size=acc&x=size&y=acc&arrange=step",
-    "/?sel=ghost&filter=nope:1:2", "/?sel=a,b&derived=r:acc%20/%20size&x=r&color=r&filter=r:0:1",
+    "/?arrange=time&sel=a", "/?sel=ghost&filter=nope:1:2",
+    "/?sel=a,b&derived=r:acc%20/%20size&x=r&color=r&filter=r:0:1",
     "/behaviors?models=a,b&base=a", "/behaviors?models=a,b,c&base=b&mode=relative",
     "/layers?models=a,b&base=a", "/nowhere",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import numpy as np
 import pytest
 import torch
@@ -54,6 +56,17 @@ def test_models_file_declares_primary_and_secondary_metrics(demo_experiment):
     formats = {op["name"]: op["parameters"] for op in doc["operations"]}
     assert formats["global magnitude prune"]["amount"]["format"] == ".0%"
     assert demo_experiment.models_path.parent.name == "demo-digits-v3"
+
+
+def test_every_model_records_when_the_build_made_it(demo_experiment):
+    """The Model Map's timeline: each model's real creation time, in the order the recipe made
+    them (a child after its parent), to the second, within the build's own minutes."""
+    f = demo_experiment.forest
+    times = [m.created for m in f]
+    assert all(t is not None and t.tzinfo is not None and t.microsecond == 0 for t in times)
+    assert times == sorted(times)
+    assert all(f[m.base].created <= m.created for m in f if m.base is not None)
+    assert times[-1] - times[0] < timedelta(hours=1)
 
 
 def test_checkpoints_are_plain_tensors_and_reproduce_recorded_metrics(demo_experiment):

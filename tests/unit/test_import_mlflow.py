@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,16 @@ def test_sqlite_store_builds_the_forest(sqlite_store, tmp_path: Path):
     assert forest["base"].checkpoint == root / "artifacts" / ids["base"] / "artifacts" / "model"
     assert forest["pruned"].checkpoint == root / "ckpt" / "pruned.pt"
     assert forest["q8"].checkpoint is None
+
+
+@needs_mlflow
+def test_created_is_each_runs_start_time(sqlite_store, tmp_path: Path):
+    root, ids = sqlite_store
+    forest = load_experiment(_config(root, "sqlite:///mlflow.db"), cache_dir=tmp_path).forest
+    client = MlflowClient(tracking_uri=f"sqlite:///{root / 'mlflow.db'}")
+    for mid in ("base", "pruned", "live"):
+        started = client.get_run(ids[mid]).info.start_time  # milliseconds since the epoch, UTC
+        assert forest[mid].created == datetime.fromtimestamp(started // 1000, UTC), mid
 
 
 @needs_mlflow

@@ -254,3 +254,13 @@ def test_derived_metrics_in_the_url_and_their_notices():
     stored = OverviewView.from_stores([], None, None, None, None, None, None, None, None, None, None,
                                       [["per size", "acc"], ["bad"], "junk", [1, 2]])
     assert stored.derived == (("per size", "acc"),)
+
+
+@pytest.mark.parametrize("arrange", ["op", "step", "time"])
+def test_each_arrangement_round_trips_and_time_is_one(arrange: str):
+    assert set(ARRANGEMENTS) == {"op", "step", "time"}  # the property test above samples these
+    forest = forest_of(["a"], ["acc"])
+    view = OverviewView(arrange=arrange)
+    assert value_of(view, "arrange") == (None if arrange == "op" else arrange)
+    assert parse(decoded(view.to_query()), forest) == (view, [])
+    assert parse({"arrange": "timeline"}, forest)[0].arrange == "op"

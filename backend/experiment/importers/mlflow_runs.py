@@ -44,6 +44,7 @@ from backend.experiment.importers import (
 )
 from backend.experiment.messages import describe, name
 from backend.experiment.schema import MetricSpec, MlflowImport, did_you_mean
+from backend.experiment.times import from_epoch_ms
 from backend.infra.fork_gate import GATE
 
 EXTRA = "pip install 'compress-and-compare-dash[mlflow]'"
@@ -445,6 +446,8 @@ def _document(runs: list[Any], histories: dict, reduce: dict[str, str], experime
             entry["operation"] = operation
         if info.status != "FINISHED":
             entry["tag"] = f"{mid} ({info.status})"
+        if created := from_epoch_ms(info.start_time):
+            entry["created"] = created
         if ckpt := (tags.get(CHECKPOINT_TAG) or "").strip():
             path = Path(ckpt).expanduser()
             entry["checkpoint"] = str(path if path.is_absolute() else here / path)
