@@ -112,20 +112,20 @@ class DemoBuilder:
         return self.record(f"{base}-cprune{round(amount * 100)}", f"Channel prune {amount:.0%}", base,
                            "channel prune", {"amount": amount}, C.channel_prune(self.nets[base], amount))
 
-    def fine_tune(self, base: str, mid: str | None = None) -> str:
+    def fine_tune(self, base: str, mid: str | None = None, epochs: int = FINETUNE_EPOCHS) -> str:
         net = copy.deepcopy(self.nets[base])
-        fit(net, self.train, FINETUNE_EPOCHS, FINETUNE_LR, seed=1, masks=C.zero_masks(net),
+        fit(net, self.train, epochs, FINETUNE_LR, seed=1, masks=C.zero_masks(net),
             log=self.log, what=f"fine-tune {base}")
         return self.record(mid or f"{base}-ft", f"Fine-tuned {base}", base, "fine-tune",
-                           {"epochs": FINETUNE_EPOCHS}, net)
+                           {"epochs": epochs}, net)
 
-    def quantize(self, base: str, calibrated: bool) -> str:
+    def quantize(self, base: str, calibrated: bool, mid: str | None = None) -> str:
         parent = self.nets[base]
         if not calibrated:
-            return self.record(f"{base}-int8", "int8 weights", base, "quantize",
+            return self.record(mid or f"{base}-int8", "int8 weights", base, "quantize",
                                {"weights": "int8", "activations": "float32"},
                                state=C.quantize_weights_state(parent))
-        return self.record(f"{base}-int8-calib", "int8 weights + calibrated uint8 activations", base,
+        return self.record(mid or f"{base}-int8-calib", "int8 weights + calibrated uint8 activations", base,
                            "quantize (calibrated)",
                            {"weights": "int8", "activations": "uint8", "images": CALIBRATION_IMAGES},
                            state=C.quantize_calibrated_state(parent, self.train, CALIBRATION_IMAGES))

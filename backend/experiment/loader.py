@@ -35,6 +35,7 @@ from backend.experiment.schema import (
     BackgroundSpec,
     ExperimentConfig,
     InspectorSpec,
+    LaunchSpec,
     MetricSpec,
     ModelEntry,
     ModelsFile,
@@ -65,6 +66,8 @@ class Experiment:
     source: ModelSource | None = None
     # the config's derived_metrics, checked (the Overview adds them: backend.experiment.derived)
     derived: tuple[DerivedMetric, ...] = ()
+    # the config's launch: plug-in (None: "New experiment…" is off)
+    launch: LaunchSpec | None = None
 
     def current_stamp(self) -> tuple | None:
         """What changes when the models do: the models file's stamp, or the importer's source's
@@ -340,7 +343,8 @@ def collect(
     if not out.problems and checked.forest is not None:
         checked.forest.warnings[:] = out.warnings
         out.experiment = Experiment(config_path, out.models_path, cache, checked.forest, out.inspector,
-                                    config.background, out.stamp, out.source, derived)
+                                    config.background, out.stamp, out.source, derived,
+                                    config.launch)
     return out
 
 

@@ -149,6 +149,14 @@ class InspectorSpec(_Strict):
     options: dict[str, Any] = Field(default_factory=dict, description="Passed to the class.")
 
 
+class LaunchSpec(_Strict):
+    """The plug-in that runs compression experiments from the Overview ("New experiment…")."""
+
+    module: str = Field(description="Importable module path, e.g. 'backend.demo.launcher'.")
+    class_name: str = Field(alias="class", description="A backend.launch.Launcher subclass in it.")
+    options: dict[str, Any] = Field(default_factory=dict, description="Passed to the class.")
+
+
 class BackgroundSpec(_Strict):
     """Where lazy computations run: forked local processes, or Celery workers through Redis."""
 
@@ -206,6 +214,9 @@ class ExperimentConfig(_Strict):
         default_factory=list, description="Metrics computed from the others by an expression; each "
         "primary metric's change vs parent and vs root is built in.")
     inspector: InspectorSpec | None = None
+    launch: LaunchSpec | None = Field(
+        None, description="Off unless given: the plug-in whose operations the Overview's "
+        "'New experiment…' runs on a selected model.")
     background: BackgroundSpec = Field(default_factory=BackgroundSpec)
     builder: str | None = Field(
         None,
