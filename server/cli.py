@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from backend.experiment.loader import ConfigError
     from backend.inference.protocol import InspectorError
+    from backend.launch.params import LaunchError
 
     if args.check:
         return _check(args)
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         for line in exc.problems + ([exc.skipped] if exc.skipped else []):
             _log(line)
         return 2
-    except InspectorError as exc:
+    except (InspectorError, LaunchError) as exc:
         _log(f"{load_path(args.config)}: {exc}")
         return 2
     except Exception as exc:  # a builder or plug-in failure, or an AuthError: one line, no traceback

@@ -57,6 +57,10 @@ def create_app(config_path: str | Path | None = None, cache_dir: str | Path | No
         from backend.inference.loading import inspector_class
 
         inspector_class(experiment.inspector, experiment.config_path.parent)
+    if experiment.launch is not None:  # so is one in the launch: plug-in (LaunchError)
+        from backend.launch.loading import launcher_class
+
+        launcher_class(experiment.launch, experiment.config_path.parent)
     install(experiment)
     manager = background_manager(experiment)
     app = Dash(
@@ -159,6 +163,7 @@ def create_server():
     A bad config, plug-in or auth setting logs one line and stops gunicorn (exit 4)."""
     from backend.experiment.loader import ConfigError
     from backend.inference.protocol import InspectorError
+    from backend.launch.params import LaunchError
     from server.auth import AuthError
 
     try:
@@ -171,7 +176,7 @@ def create_server():
         for line in exc.problems:
             _log(line)
         raise SystemExit(GUNICORN_APP_LOAD_ERROR) from None
-    except InspectorError as exc:
+    except (InspectorError, LaunchError) as exc:
         _log(f"{load_path(None)}: {exc}")
         raise SystemExit(GUNICORN_APP_LOAD_ERROR) from None
     except AuthError as exc:

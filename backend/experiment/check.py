@@ -60,6 +60,21 @@ def _inspector_problem(found: Collected) -> str | None:
     return None
 
 
+def _launch_problem(found: Collected) -> str | None:
+    """The launch: plug-in must import too, or "New experiment…" would fail in the browser."""
+    spec = found.experiment.launch if found.experiment is not None else None
+    if spec is None:
+        return None
+    from backend.launch.loading import launcher_class
+    from backend.launch.params import LaunchError
+
+    try:
+        launcher_class(spec, Path(found.config_path).parent)
+    except LaunchError as exc:
+        return f"{found.config_path}: {exc}"
+    return None
+
+
 def check_experiment(
     config_path: str | Path,
     cache_dir: str | Path | None = None,
@@ -83,6 +98,8 @@ def check_experiment(
         report.problems.append(line)
     elif found.inspector_invalid:
         found.skipped.append("the inspector import (its section has problems)")
+    if (line := _launch_problem(found)) is not None:
+        report.problems.append(line)
     report.skipped = found.skipped_line()
     report.experiment = found.experiment
     return report

@@ -124,3 +124,16 @@ def test_a_refused_launch_writes_nothing(mini):
     assert exp.models_path.read_bytes() == before
     assert not any(p.name.startswith("cnn-gprune200") for p in (mini.parent / "checkpoints").iterdir())
     assert yaml.safe_load(before)["models"]
+
+
+def test_check_names_a_launcher_that_does_not_import(mini, tmp_path):
+    from backend.experiment.check import check_experiment
+
+    config = tmp_path / "bad.yaml"
+    config.write_text(f"name: x\nmodels: {mini.parent / 'models.yaml'}\n"
+                      "launch: {module: backend.demo.launcher, class: Nope}\n")
+    report = check_experiment(config, cache_dir=tmp_path / "cache")
+    assert any("launch.class: module 'backend.demo.launcher' has no class 'Nope'" in p
+               for p in report.problems), report.problems
+    assert load_experiment(mini).launch is not None
+    assert load_experiment(config).launch.class_name == "Nope"  # loading itself does not import
