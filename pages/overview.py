@@ -8,12 +8,14 @@ from dash import html
 import pages._compare_callbacks  # noqa: F401  (registers the Compare tab's callbacks)
 import pages._derived_callbacks  # noqa: F401  (registers the "+ Derived metric" control's callback)
 import pages._filter_callbacks  # noqa: F401  (registers the Filter tab's callbacks)
+import pages._launch_callbacks  # noqa: F401  (registers "New experiment…", when the config enables it)
 import pages._overview_callbacks  # noqa: F401  (registers the map's and scatterplot's callbacks)
 import pages._pareto_callbacks  # noqa: F401  (registers the Pareto & budgets callbacks)
 from backend.overview.collapse import auto_collapse
 from backend.viewstate.derived import derived_forest
 from backend.viewstate.overview import parse
 from components.overview.page import empty_overview, overview_page
+from pages._launch_callbacks import launch_operations
 from pages._overview_forest import base_forest
 from pages._overview_outputs import first_view
 from server.context import experiment
@@ -29,4 +31,5 @@ def layout(**query: str) -> html.Div:
     base = base_forest()
     view, notices = parse(query, base)
     forest = derived_forest(base, view.derived)  # the metrics the view may name
-    return overview_page(forest, first_view(forest, view), notices, auto_collapse(forest))
+    return overview_page(forest, first_view(forest, view), notices, auto_collapse(forest),
+                         launch_operations(current))

@@ -9,6 +9,7 @@ from pathlib import Path
 from dash import dcc, html
 
 from backend.experiment.forest import ExperimentForest
+from backend.launch.protocol import OperationSchema
 from backend.viewstate.overview import OverviewView
 from components.overview.details import details
 from components.overview.legend import color_legend
@@ -157,13 +158,14 @@ def side_pane(forest: ExperimentForest, first: FirstView) -> html.Div:
 
 
 def overview_page(forest: ExperimentForest, first: FirstView, lines: Sequence[str],
-                  collapsed: Sequence[str]) -> html.Div:
-    """The whole page for a first view; ``lines`` are the URL's notices."""
+                  collapsed: Sequence[str], launch: Sequence[OperationSchema] | None = None) -> html.Div:
+    """The whole page for a first view; ``lines`` are the URL's notices; ``launch`` the
+    operations "New experiment…" offers (None: off)."""
     view = first.view
     return html.Div(
         [
             *stores(forest, first, collapsed),
-            toolbar(forest, view),
+            toolbar(forest, view, launch),
             html.Div(notices(forest, lines, collapsed), id=ids.OV_NOTICE),
             html.Div([map_pane(forest, view, collapsed), side_pane(forest, first)], className="cc-main"),
         ],

@@ -8,11 +8,13 @@ from collections.abc import Sequence
 from dash import dcc, html
 
 from backend.experiment.forest import ExperimentForest
+from backend.launch.protocol import OperationSchema
 from backend.overview.collapse import compare_base
 from backend.overview.compare import COMPARE_RANGE
 from backend.viewstate.links import detail_query
 from backend.viewstate.overview import OverviewView
 from components.overview.derived_control import derived_control
+from components.overview.launch_control import launch_control
 from components.shared import ids
 from components.shared.nav import page_href
 
@@ -50,8 +52,10 @@ def compare_links(forest: ExperimentForest, selection: Sequence[str]) -> tuple[s
     return page_href("behaviors", query), page_href("layers", query), BUTTON
 
 
-def toolbar(forest: ExperimentForest, view: OverviewView) -> html.Div:
-    """The toolbar as the URL's view sets it (the compare buttons already point at the selection)."""
+def toolbar(forest: ExperimentForest, view: OverviewView,
+            launch: Sequence[OperationSchema] | None = None) -> html.Div:
+    """The toolbar as the URL's view sets it (the compare buttons already point at the selection);
+    ``launch``: the launcher's operations, when the config enables "New experiment…"."""
     names = [m.name for m in forest.metrics]
     behaviors, layers, cls = compare_links(forest, view.selection)
     return html.Div(
@@ -59,6 +63,7 @@ def toolbar(forest: ExperimentForest, view: OverviewView) -> html.Div:
             metric_dropdown(ids.OV_COLOR, "Color", names, view.color),
             metric_dropdown(ids.OV_SIZE, "Size", names, view.size),
             derived_control(view),
+            *([launch_control(launch, view.selection)] if launch is not None else []),
             dcc.RadioItems(
                 id=ids.OV_ARRANGE,
                 value=view.arrange,

@@ -132,3 +132,17 @@ LY_INST_PROGRESS = "layers-instance-progress"
 LY_INST_STATUS = "layers-instance-status"
 LY_INST_RESULT = "layers-instance-result"
 LY_INST_KEY = "layers-instance-key"  # Store: the instance whose panel is shown
+
+# The Overview's "New experiment…" control (components/overview/launch_control.py), when the
+# config's launch: plug-in is set.
+OV_LAUNCH_BOX = "overview-launch-box"  # the control (a <details>), hidden unless one model is selected
+OV_LAUNCH_BASE = "overview-launch-base"  # the line naming the selected model
+OV_LAUNCH_OP = "overview-launch-op"  # Dropdown: the operation
+OV_LAUNCH_PARAMS = "overview-launch-params"  # the parameter inputs of the chosen operation
+OV_LAUNCH_PARAM = "overview-launch-param"  # pattern: {"type": ..., "name": parameter}
+OV_LAUNCH_GO = "overview-launch-go"
+OV_LAUNCH_CANCEL = "overview-launch-cancel"
+OV_LAUNCH_PROGRESS = "overview-launch-progress"
+OV_LAUNCH_STATUS = "overview-launch-status"  # one line: running, the refusal, what was added
+OV_LAUNCH_PLAN = "overview-launch-plan"  # Store: the checked runs the job starts from
+OV_LAUNCH_NAV = "overview-launch-nav"  # page-local Location: the new models, selected
