@@ -74,3 +74,32 @@ def test_launch_a_prune_sweep_from_a_map_node(driver, launch_server):
     shot.with_name("launch-round-trip.txt").write_text(
         f"click to both new nodes on the map: {seconds:.1f} s\n")
     assert not console_errors(driver)
+
+
+def test_cancel_stops_a_sweep_and_leaves_only_whole_models(driver, launch_server):
+    url, config = launch_server
+    before = {m.id for m in load_experiment(config).forest}
+    open_overview(driver, url + "/?sel=cnn")
+    box = driver.find_element("id", "overview-launch-box")
+    box.find_element("css selector", "summary").click()
+
+    driver.find_element("css selector", "#overview-launch-op").click()
+    wait_for(driver, "[...document.querySelectorAll('[role=option]')].find(o => o.textContent.trim() === 'fine-tune')",
+             what="the fine-tune option").click()
+    wait_for(driver, "document.querySelector('#overview-launch-params input')?.value === '10'",
+             what="the epochs input")
+    _type(driver, driver.find_element("css selector", "#overview-launch-params input"), "30, 29, 28, 27, 26, 25")
+    driver.find_element("id", "overview-launch-go").click()
+    wait_for(driver, "Number(document.querySelector('#overview-launch-progress').value) >= 1",
+             timeout=120, what="the first finished run")
+    driver.find_element("id", "overview-launch-cancel").click()
+    wait_for(driver, f"{STATUS}.startsWith('Cancelled')", what="the cancelled status")
+    time.sleep(1.0)
+    after = {m.id: m for m in load_experiment(config).forest}
+    new = sorted(set(after) - before)
+    assert 1 <= len(new) < 6, new  # the finished runs stayed, the rest never started
+    for mid in new:
+        assert after[mid].operation.name == "fine-tune" and after[mid].checkpoint.is_file()
+    time.sleep(6.0)  # longer than one run: a job still running would have added another
+    assert {m.id for m in load_experiment(config).forest} == set(after)
+    assert not console_errors(driver)
