@@ -1,8 +1,8 @@
 """Launchers the kill tests control from outside.
 
-``HoldingLauncher``: the demo's launcher that, once its checkpoint is written and measured and
-while the file named by the option ``hold`` exists, writes its pid to ``pid_file`` and waits (the
-moment a kill leaves an unused checkpoint, never a model). ``FastLauncher``: copies the base's
+``HoldingLauncher``: the demo's launcher that, once its checkpoint is written and measured,
+appends its pid to the option ``pid_file`` and, while the file named by ``hold`` exists, waits
+(the moment a kill leaves an unused checkpoint, never a model). ``FastLauncher``: copies the base's
 checkpoint and metrics at once, so a loop of launches spends its time writing the models file.
 ``python -m tests.support.launchers CONFIG`` launches with FastLauncher until killed.
 """
@@ -28,9 +28,11 @@ class HoldingLauncher(DemoLauncher):
     def run(self, base: Model, operation: str, parameters: Mapping[str, Scalar],
             checkpoint: Path, progress: Progress) -> Produced:
         produced = super().run(base, operation, parameters, checkpoint, progress)
+        if self.options.get("pid_file"):  # which process ran it (the web's job, a Celery worker)
+            with open(self.options["pid_file"], "a", encoding="utf-8") as fh:
+                fh.write(f"{os.getpid()}\n")
         hold = self.options.get("hold")
         if hold and Path(hold).exists():
-            Path(self.options["pid_file"]).write_text(str(os.getpid()))
             deadline = time.monotonic() + 120
             while Path(hold).exists() and time.monotonic() < deadline:
                 time.sleep(0.05)
