@@ -30,7 +30,8 @@ from server.auth import auth_settings
 from server.context import experiment
 
 RUNNING = "Running… (Cancel stops the job; finished runs stay)"
-CANCELLED = "Cancelled: the running job stopped; its model was not added."
+CANCELLED = ("Cancelled: the run in progress stopped and was not added; runs finished before it "
+             "were (reload the page to see them).")
 
 
 @lru_cache(maxsize=4)

@@ -84,13 +84,20 @@ def launch_one(launcher: Launcher, models_path: Path, base: Model, operation: st
     start = base_checkpoint(base, models_path)
     mid, checkpoint = reserve_id(models_path, launcher.model_id(base.id, op.name, params))
     progress(f"{mid}: {op.name} of {base.id}")
-    produced = launcher.run(start, op.name, params, checkpoint, progress)
-    if not checkpoint.is_file() or checkpoint.stat().st_size == 0:
-        raise LaunchError(f"{op.name}: the launcher wrote no checkpoint to {checkpoint}")
-    recorded = dict(produced.recorded if produced.recorded is not None else params)
-    with models_lock(models_path):
-        log = ExperimentLog(models_path)
-        log.log_model(mid, base=base.id, operation=(op.name, recorded), metrics=dict(produced.metrics),
-                      checkpoint=checkpoint, tag=produced.tag)
+    try:
+        produced = launcher.run(start, op.name, params, checkpoint, progress)
+        if not checkpoint.is_file() or checkpoint.stat().st_size == 0:
+            raise LaunchError(f"{op.name}: the launcher wrote no checkpoint to {checkpoint}")
+        recorded = dict(produced.recorded if produced.recorded is not None else params)
+        with models_lock(models_path):
+            log = ExperimentLog(models_path)
+            log.log_model(mid, base=base.id, operation=(op.name, recorded), metrics=dict(produced.metrics),
+                          checkpoint=checkpoint, tag=produced.tag)
+    except ValueError as exc:  # ExperimentLog refused the model (an undeclared metric...): one line
+        checkpoint.unlink(missing_ok=True)
+        raise LaunchError(str(exc).splitlines()[0]) from None
+    except BaseException:
+        checkpoint.unlink(missing_ok=True)  # the reservation; only a killed process leaves one
+        raise
     progress(f"{mid}: added")
     return mid

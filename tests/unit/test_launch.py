@@ -137,3 +137,43 @@ def test_check_names_a_launcher_that_does_not_import(mini, tmp_path):
                for p in report.problems), report.problems
     assert load_experiment(mini).launch is not None
     assert load_experiment(config).launch.class_name == "Nope"  # loading itself does not import
+
+
+class _Broken(DemoLauncher):
+    """Runs the demo's operation, then reports what the models file does not declare, or fails."""
+
+    def __init__(self, how: str) -> None:
+        super().__init__()
+        self.how = how
+
+    def run(self, base, operation, parameters, checkpoint, progress):
+        produced = super().run(base, operation, parameters, checkpoint, progress)
+        if self.how == "raise":
+            raise RuntimeError("the plug-in broke")
+        return type(produced)(metrics={**produced.metrics, "Top-5": 0.5}, tag=produced.tag)
+
+
+@pytest.mark.parametrize("how", ["metric", "raise"])
+def test_a_failed_launch_leaves_neither_model_nor_checkpoint(mini, how):
+    exp = load_experiment(mini)
+    before = exp.models_path.read_bytes()
+    folder = mini.parent / "checkpoints"
+    files = set(folder.iterdir())
+    error = LaunchError if how == "metric" else RuntimeError
+    with pytest.raises(error) as info:
+        launch_one(_Broken(how), exp.models_path, exp.forest["cnn"], "layer-wise magnitude prune", {"amount": 0.2})
+    if how == "metric":
+        assert "metrics.Top-5: metric is not declared" in str(info.value) and "\n" not in str(info.value)
+    assert exp.models_path.read_bytes() == before
+    assert set(folder.iterdir()) == files
+
+
+def test_a_base_without_a_checkpoint_is_one_line(tmp_path):
+    from backend.experiment.tracking import ExperimentLog
+
+    log = ExperimentLog(tmp_path / "models.yaml")
+    log.set_metric("Accuracy")
+    log.log_model("root", metrics={"Accuracy": 0.5})
+    base = load_experiment(tmp_path / "models.yaml").forest["root"]
+    with pytest.raises(LaunchError, match="^model 'root': has no checkpoint to start from$"):
+        launch_one(DemoLauncher(), tmp_path / "models.yaml", base, "quantize", {})
