@@ -10,6 +10,7 @@ again from the re-read models file (``server.context``), as a bookmark of it wou
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from functools import lru_cache
 
 import flask
@@ -20,7 +21,7 @@ from backend.experiment.loader import Experiment
 from backend.experiment.schema import LaunchSpec
 from backend.launch import LaunchError, launch_one, parse_sweep, sweep
 from backend.launch.loading import make_launcher
-from backend.launch.params import find_operation
+from backend.launch.params import MAX_RUNS, find_operation
 from backend.launch.protocol import Launcher, OperationSchema
 from backend.viewstate.overview import OverviewView
 from components.overview.launch_control import base_line, parameter_inputs
@@ -119,6 +120,7 @@ def plan(clicks: int, operation: str | None, values: list, names: list, selectio
         runs = sweep(op, parse_sweep(op, texts))
     except LaunchError as exc:
         return no_update, str(exc)
+    # "at": a new plan each click, so launching the same sweep twice starts it twice
     return {"base": chosen[0], "operation": op.name, "runs": runs, "at": time.time()}, ""
 
 
@@ -138,8 +140,10 @@ def plan(clicks: int, operation: str | None, values: list, names: list, selectio
     ],
     cancel=[Input(ids.OV_LAUNCH_CANCEL, "n_clicks")],
 )
-def run_launch(set_progress, job: dict | None, pathname: str | None, *stores: object) -> tuple:
-    """Run the plan's runs one after another, then show the new models selected."""
+def run_launch(set_progress: Callable[[tuple[str, str]], None], job: dict | None, pathname: str | None,
+               *stores: object) -> tuple:
+    """Run the plan's runs one after another (so they do not compete for the cores their latency
+    is measured on), then show the new models selected."""
     if not isinstance(job, dict) or not job.get("runs"):
         raise PreventUpdate
     exp = experiment()
@@ -148,6 +152,8 @@ def run_launch(set_progress, job: dict | None, pathname: str | None, *stores: ob
     if found is None or base is None:
         return no_update, "Nothing launched: the model or the launcher is gone."
     runs = job["runs"] if isinstance(job["runs"], list) else []
+    if len(runs) > MAX_RUNS:  # a hand-made plan: the form never sends more
+        return no_update, f"{len(runs)} runs requested; at most {MAX_RUNS} at once"
     started, made, problem = time.perf_counter(), [], ""
     set_progress(("0", str(len(runs))))
     for i, params in enumerate(runs):

@@ -90,3 +90,22 @@ def test_with_auth_only_signed_in_users_launch(env, mini):
         body = alice.payload(page, dep, values={(ids.OV_LAUNCH_GO, "n_clicks"): 1,
                                                 (ids.OV_LAUNCH_PLAN, "data"): planned})
         assert server.test_client().post("/_dash-update-component", json=body).status_code == 403
+
+
+def test_a_hand_made_plan_is_checked_again_in_the_job(env, mini):
+    from app import create_app
+
+    renderer = _renderer(create_app(mini).server, {})
+    page = renderer.open("/?sel=cnn")
+    dep = renderer.dependency(f"{ids.OV_LAUNCH_NAV}.href")
+    for plan, line in (
+        ({"base": "cnn", "operation": "global magnitude prune", "runs": [{"amount": 0.1}] * 17},
+         "17 runs requested; at most 16 at once"),
+        ({"base": "cnn", "operation": "global magnitude prune", "runs": [{"amount": 7}]},
+         "operation 'global magnitude prune': amount: 7 is outside [0, 0.999]"),
+        ({"base": "cnn", "operation": "rm -rf", "runs": [{}]}, "operation: 'rm -rf' is not offered"),
+    ):
+        answer = renderer.call(page, dep, trigger=(ids.OV_LAUNCH_PLAN, "data"),
+                               values={(ids.OV_LAUNCH_PLAN, "data"): plan})
+        assert answer.outputs[ids.OV_LAUNCH_STATUS]["children"].startswith(line), answer.body[:300]
+    assert renderer.open("/").status == 200  # still serving
