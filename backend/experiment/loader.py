@@ -32,6 +32,7 @@ from backend.experiment.rules import (
 )
 from backend.experiment.safe_yaml import DocumentError, read_document
 from backend.experiment.schema import (
+    AnnotationsSpec,
     BackgroundSpec,
     ExperimentConfig,
     InspectorSpec,
@@ -65,6 +66,8 @@ class Experiment:
     source: ModelSource | None = None
     # the config's derived_metrics, checked (the Overview adds them: backend.experiment.derived)
     derived: tuple[DerivedMetric, ...] = ()
+    # where the team's review notes live (backend.annotations)
+    annotations: AnnotationsSpec = field(default_factory=AnnotationsSpec)
 
     def current_stamp(self) -> tuple | None:
         """What changes when the models do: the models file's stamp, or the importer's source's
@@ -340,7 +343,8 @@ def collect(
     if not out.problems and checked.forest is not None:
         checked.forest.warnings[:] = out.warnings
         out.experiment = Experiment(config_path, out.models_path, cache, checked.forest, out.inspector,
-                                    config.background, out.stamp, out.source, derived)
+                                    config.background, out.stamp, out.source, derived,
+                                    config.annotations)
     return out
 
 
