@@ -1,1 +1,0 @@
-"""Alembic migrations of the annotations schema (a package so that installs carry them)."""

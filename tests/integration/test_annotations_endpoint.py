@@ -1,0 +1,86 @@
+"""The ``/_cc/annotations`` endpoint under the real app: add, edit, delete, list and export as
+the signed-in user; bad input and a database that is down are one line, and the pages still serve."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+
+from tests.support.gunicorn import free_port
+
+
+@pytest.fixture
+def env(monkeypatch, generated_experiment: Path, tmp_path: Path):
+    for name in ("CC_AUTH_USERS_FILE", "CC_AUTH_PROXY_HEADER", "CC_ANNOTATIONS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CC_CONFIG", str(generated_experiment))
+    monkeypatch.setenv("CC_CACHE_DIR", str(tmp_path / "cache"))
+    return monkeypatch
+
+
+def _client():
+    from app import create_server
+
+    return create_server().test_client()
+
+
+def test_add_edit_delete_list_and_export(env, tmp_path: Path):
+    client = _client()
+    assert (tmp_path / "cache" / "annotations.sqlite").exists()  # migrated at start-up
+    made = client.post("/_cc/annotations", json={"model_id": "m2", "status": "regression",
+                                                 "note": "<script>alert(1)</script>"})
+    assert made.status_code == 201
+    note = made.get_json()
+    assert (note["author"], note["scope"], note["target"]) == ("anonymous", "global", "model")
+    client.post("/_cc/annotations", json={"model_id": "m3", "status": "approved", "note": "ok"})
+    assert [a["model_id"] for a in client.get("/_cc/annotations?status=regression").get_json()] == ["m2"]
+    edited = client.patch(f"/_cc/annotations/{note['id']}", json={"status": "approved"})
+    assert edited.get_json()["status"] == "approved"
+    csv = client.get("/_cc/annotations.csv")
+    assert csv.mimetype == "text/csv" and "attachment" in csv.headers["Content-Disposition"]
+    assert csv.get_data(as_text=True).count("\n") == 3 and "<script>alert(1)</script>" in csv.get_data(as_text=True)
+    assert client.delete(f"/_cc/annotations/{note['id']}").status_code == 204
+    assert client.delete(f"/_cc/annotations/{note['id']}").get_json() == {
+        "error": f"annotation {note['id']}: no such annotation"}
+    assert [a["model_id"] for a in client.get("/_cc/annotations").get_json()] == ["m3"]
+
+
+@pytest.mark.parametrize(("send", "error"), [
+    ({"json": {"model_id": "m2", "status": "lgtm"}},
+     "annotation status: 'lgtm' is not one of needs review, approved, regression"),
+    ({"json": {"model_id": "nope", "status": "approved"}},
+     "annotation model id: 'nope' is not a model of this experiment"),
+    ({"json": ["m2"]}, "annotations: the body must be a JSON object"),
+    ({"data": "model_id=m2&status=approved", "content_type": "application/x-www-form-urlencoded"},
+     "annotations: send JSON (Content-Type: application/json)"),
+])
+def test_bad_input_is_one_line(env, send, error):
+    client = _client()
+    answer = client.post("/_cc/annotations", **send)
+    assert answer.status_code == 400 and answer.get_json() == {"error": error}
+    assert client.get("/_cc/annotations").get_json() == []
+
+
+def test_the_author_is_the_signed_in_user(env, tmp_path: Path):
+    users = tmp_path / "users"
+    users.write_text("alice:pw\n")
+    env.setenv("CC_AUTH_USERS_FILE", str(users))
+    client = _client()
+    assert client.get("/_cc/annotations").status_code == 401  # guarded like every page
+    auth = {"Authorization": "Basic " + base64.b64encode(b"alice:pw").decode()}
+    made = client.post("/_cc/annotations", json={"model_id": "m2", "status": "approved"}, headers=auth)
+    assert made.get_json()["author"] == "alice"
+
+
+def test_a_database_that_is_down_is_one_line_and_the_pages_still_serve(env, capsys):
+    env.setenv("CC_ANNOTATIONS_URL", f"postgresql+psycopg://cc:secret@127.0.0.1:{free_port()}/cc")
+    client = _client()
+    logged = capsys.readouterr().err
+    assert "warning: annotations: postgresql+psycopg://cc:***@127.0.0.1:" in logged and "secret" not in logged
+    answer = client.get("/_cc/annotations")
+    assert answer.status_code == 503
+    error = answer.get_json()["error"]
+    assert error.startswith("annotations: postgresql+psycopg://cc:***@") and "\n" not in error
+    assert client.get("/").status_code == 200 and client.get("/_dash-layout").status_code == 200
