@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash
 from dash import html
 
+import pages._annotation_callbacks  # noqa: F401  (registers the review notes' callbacks)
 import pages._compare_callbacks  # noqa: F401  (registers the Compare tab's callbacks)
 import pages._derived_callbacks  # noqa: F401  (registers the "+ Derived metric" control's callback)
 import pages._filter_callbacks  # noqa: F401  (registers the Filter tab's callbacks)

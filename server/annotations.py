@@ -36,6 +36,17 @@ class Unavailable(Exception):
     """Raised to the pages when annotations cannot be used; ``str`` is the line to show."""
 
 
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the notes cannot be used now (its text is the line to show)."""
+    if isinstance(exc, Unavailable):
+        return True
+    try:
+        from backend.annotations import AnnotationsUnavailable
+    except ImportError:
+        return False
+    return isinstance(exc, AnnotationsUnavailable)
+
+
 def _open(url: str, statuses: tuple[str, ...]):
     from backend.annotations import AnnotationsUnavailable, open_store
 

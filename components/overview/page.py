@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dash import dcc, html
@@ -36,6 +36,7 @@ class FirstView:
     filter_pane: list
     tab_options: list[dict]
     pareto_pane: list
+    notes: list = field(default_factory=list)  # the selected model's review notes (pages/_annotation_data.py)
 
 
 EXPANSIONS = [
@@ -141,6 +142,7 @@ def side_pane(forest: ExperimentForest, first: FirstView) -> html.Div:
             ),
             html.Div(
                 [html.Div(details(forest, view.selection), id=ids.OV_DETAILS),
+                 html.Div(first.notes, id=ids.OV_NOTES, className="cc-notes"),
                  html.Div(first.compare, id=ids.OV_COMPARE)],
                 id=f"{ids.OV_TAB}-compare",
                 className="cc-pane",

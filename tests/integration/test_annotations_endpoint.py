@@ -4,6 +4,7 @@ the signed-in user; bad input and a database that is down are one line, and the 
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,49 @@ def test_a_database_that_is_down_is_one_line_and_the_pages_still_serve(env, caps
     error = answer.get_json()["error"]
     assert error.startswith("annotations: postgresql+psycopg://cc:***@") and "\n" not in error
     assert client.get("/").status_code == 200 and client.get("/_dash-layout").status_code == 200
+
+
+def _texts(node, class_name: str) -> list:
+    """The children of every component with ``class_name`` in a layout's JSON."""
+    found = []
+    if isinstance(node, dict):
+        props = node.get("props", {})
+        if class_name in str(props.get("className", "")).split():
+            found.append(props.get("children"))
+        for value in (props.get("children"), *node.values()):
+            if isinstance(value, dict | list) and value is not props:
+                found += _texts(value, class_name)
+    elif isinstance(node, list):
+        for item in node:
+            found += _texts(item, class_name)
+    return found
+
+
+def _layout(client, page: str) -> str:
+    """The first view of ``page`` (server/first_view.py renders the Referer's page)."""
+    answer = client.get("/_dash-layout", headers={"Referer": "http://localhost" + page})
+    assert answer.status_code == 200
+    return answer.get_data(as_text=True)
+
+
+def test_the_info_card_and_the_list_page_show_notes_as_text(env):
+    client = _client()
+    client.post("/_cc/annotations", json={"model_id": "m2", "status": "regression",
+                                          "note": "<script>alert(1)</script>"})
+    card = _layout(client, "/?sel=m2")
+    assert set(map(str, _texts(json.loads(card), "cc-note-text"))) == {"<script>alert(1)</script>"}  # text
+    assert "overview-note-save" in card and "Review notes" in card
+    assert "Review notes" not in _layout(client, "/?sel=m2,m3")  # one model at a time
+    listed = _layout(client, "/annotations?status=regression")
+    assert _texts(json.loads(listed), "cc-note-text") == ["<script>alert(1)</script>"] and _texts(json.loads(listed), "cc-button") == ["Export CSV"]
+    assert "annotations.csv?status=regression" in listed.replace("\\u002f", "/")
+    assert "alert(1)" not in _layout(client, "/annotations?status=approved")
+
+
+def test_a_database_that_is_down_shows_one_line_where_notes_are_shown(env):
+    env.setenv("CC_ANNOTATIONS_URL", f"postgresql+psycopg://cc@127.0.0.1:{free_port()}/cc")
+    client = _client()
+    for page in ("/?sel=m2", "/annotations"):
+        [line] = _texts(json.loads(_layout(client, page)), "cc-notes-problem")
+        assert line.startswith("annotations: postgresql+psycopg://cc@127.0.0.1:") and "\n" not in line
+    assert "overview-map" in _layout(client, "/?sel=m2")  # the rest of the Overview is there
