@@ -3,7 +3,7 @@ as the signed-in user and redraws the list (a refused note or a database that is
 
 from __future__ import annotations
 
-from dash import Input, Output, State, callback, no_update
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, no_update
 from dash.exceptions import PreventUpdate
 
 from components.overview.annotations import note_list
@@ -24,6 +24,7 @@ def notes_section(selection: list[str] | None) -> list:
     Output(ids.OV_NOTE_LIST, "children"),
     Output(ids.OV_NOTE_MESSAGE, "children"),
     Output(ids.OV_NOTE_TEXT, "value"),
+    Output(ids.OV_FLAGS, "data"),
     Input(ids.OV_NOTE_SAVE, "n_clicks"),
     State(ids.OV_NOTE_STATUS, "value"),
     State(ids.OV_NOTE_TEXT, "value"),
@@ -35,7 +36,7 @@ def save_note(clicks: int, status: str | None, text: str | None, selection: list
     if not clicks:
         raise PreventUpdate
     if not selection or len(selection) != 1 or selection[0] not in experiment().forest:
-        return no_update, "Select one model to annotate it.", no_update
+        return no_update, "Select one model to annotate it.", no_update, no_update
     model = selection[0]
     try:
         store = notes_server.store()
@@ -44,9 +45,19 @@ def save_note(clicks: int, status: str | None, text: str | None, selection: list
         try:
             store.add(model, status or "", text or "", notes_server.current_user())
         except AnnotationError as exc:
-            return no_update, str(exc), no_update
-        return note_list(store.list(model_id=model, target="model")), f"Saved ({status}).", ""
+            return no_update, str(exc), no_update, no_update
+        return (note_list(store.list(model_id=model, target="model")), f"Saved ({status}).", "",
+                store.model_statuses())
     except Exception as exc:  # noqa: BLE001  the database is down: one line, the text kept
         if not notes_server.is_unavailable(exc):
             raise
-        return no_update, str(exc), no_update
+        return no_update, str(exc), no_update, no_update
+
+
+clientside_callback(  # rings on the map's flagged nodes, again whenever the map's elements change
+    ClientsideFunction("ccNotes", "flagMap"),
+    Output(ids.OV_FLAGS_DRAWN, "children"),
+    Input(ids.OV_FLAGS, "data"),
+    Input(ids.OV_MAP, "elements"),
+    State(ids.OV_MAP, "id"),
+)

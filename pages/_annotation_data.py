@@ -25,3 +25,26 @@ def panel_for(selection: Sequence[str]) -> list:
             raise
         return notes_panel(model, None, (), problem=str(exc))
 
+
+
+def model_flags() -> dict[str, str]:
+    """Each model's latest review status (the map's rings); none while the database is down."""
+    try:
+        return notes_server.store().model_statuses()
+    except Exception as exc:  # noqa: BLE001  the notes section shows the one line
+        if not notes_server.is_unavailable(exc):
+            raise
+        return {}
+
+
+def flagged(forest_ids: Sequence[str], statuses: Sequence[str]) -> tuple[tuple[str, ...], str | None]:
+    """The models (in the forest's order) whose latest status is one of ``statuses``; or the line
+    saying why none could be read."""
+    try:
+        latest = notes_server.store().model_statuses()
+    except Exception as exc:  # noqa: BLE001
+        if not notes_server.is_unavailable(exc):
+            raise
+        return (), str(exc)
+    wanted = set(statuses)
+    return tuple(m for m in forest_ids if latest.get(m) in wanted), None

@@ -21,7 +21,7 @@ from components.overview.filter_pane import filter_pane
 from components.overview.page import FirstView, tab_options
 from components.overview.pareto_pane import pareto_pane
 from components.overview.scatter import faded_mask, scatter_figure
-from pages._annotation_data import panel_for
+from pages._annotation_data import model_flags, panel_for
 
 
 def passing(forest: ExperimentForest, rows: list[dict] | None,
@@ -89,4 +89,5 @@ def first_view(forest: ExperimentForest, view: OverviewView) -> FirstView:
         tab_options=options,
         pareto_pane=pareto_outputs(forest, pareto, budgets, rows, front_models),
         notes=panel_for(view.selection),
+        flags=model_flags(),
     )

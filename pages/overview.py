@@ -15,6 +15,7 @@ from backend.overview.collapse import auto_collapse
 from backend.viewstate.derived import derived_forest
 from backend.viewstate.overview import parse
 from components.overview.page import empty_overview, overview_page
+from pages._annotation_data import flagged
 from pages._overview_forest import base_forest
 from pages._overview_outputs import first_view
 from server.context import experiment
@@ -29,5 +30,8 @@ def layout(**query: str) -> html.Div:
         return empty_overview(current.models_path)
     base = base_forest()
     view, notices = parse(query, base)
+    if view.flag and not view.selection:  # flag=regression: select the models flagged so
+        chosen, problem = flagged(list(base.models), view.flag)
+        view, notices = view.with_(selection=chosen), notices + ([problem] if problem else [])
     forest = derived_forest(base, view.derived)  # the metrics the view may name
     return overview_page(forest, first_view(forest, view), notices, auto_collapse(forest))

@@ -131,3 +131,34 @@ def test_a_database_that_is_down_shows_one_line_where_notes_are_shown(env):
         [line] = _texts(json.loads(_layout(client, page)), "cc-notes-problem")
         assert line.startswith("annotations: postgresql+psycopg://cc@127.0.0.1:") and "\n" not in line
     assert "overview-map" in _layout(client, "/?sel=m2")  # the rest of the Overview is there
+
+
+def _prop(node, component_id: str, prop: str):
+    """A property of the component with ``component_id`` in a layout's JSON (None if absent)."""
+    if isinstance(node, dict):
+        props = node.get("props", {})
+        if props.get("id") == component_id:
+            return props.get(prop)
+        values = node.values()
+    elif isinstance(node, list):
+        values = node
+    else:
+        return None
+    for value in values:
+        if isinstance(value, dict | list):
+            found = _prop(value, component_id, prop)
+            if found is not None:
+                return found
+    return None
+
+
+def test_flag_in_the_url_selects_the_flagged_models_and_the_map_gets_their_statuses(env):
+    client = _client()
+    for model, status in (("m2", "regression"), ("m3", "approved"), ("m4", "regression"), ("m4", "approved")):
+        client.post("/_cc/annotations", json={"model_id": model, "status": status})
+    layout = json.loads(_layout(client, "/?flag=regression"))
+    assert _prop(layout, "overview-selection", "data") == ["m2"]  # m4's latest status is approved
+    assert _prop(layout, "overview-flags", "data") == {"m2": "regression", "m3": "approved", "m4": "approved"}
+    both = json.loads(_layout(client, "/?flag=regression,approved"))
+    assert _prop(both, "overview-selection", "data") == ["m2", "m3", "m4"]
+    assert _prop(json.loads(_layout(client, "/?flag=regression&sel=m3")), "overview-selection", "data") == ["m3"]
