@@ -29,13 +29,14 @@
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     ccNotes: {
       flagMap: function (flags, _elements, mapId) {
-        let tries = 0;
-        const attempt = () => {  // at page load the Cytoscape instance may not exist yet
+        // next frame: after dash-cytoscape applied new elements; at page load the Cytoscape
+        // instance may not exist yet, so look again for a bounded number of frames
+        const attempt = (frames) => {
           const cy = cyOf(mapId);
-          if (cy) paint(cy, flags);
-          else if (tries++ < 50) setTimeout(attempt, 100);
+          if (cy && cy.nodes().length) paint(cy, flags);
+          else if (frames < 240) requestAnimationFrame(() => attempt(frames + 1));
         };
-        setTimeout(attempt, 0);  // after dash-cytoscape applied the new elements
+        requestAnimationFrame(() => attempt(0));
         return window.dash_clientside.no_update;
       },
     },

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.browser.conftest import console_errors, screenshot, wait_for
+from tests.browser.conftest import CY, console_errors, screenshot, wait_for
 from tests.browser.overview_support import open_overview
 from tests.support.gunicorn import REPO, serve
 
@@ -29,7 +29,13 @@ def test_flag_a_demo_model_as_regression(driver, demo_cache: Path, tmp_path: Pat
         assert driver.execute_script("return document.querySelectorAll('.cc-notes script').length") == 0
         assert driver.execute_script("return document.querySelector('.cc-note .cc-flag').innerText") == "regression"
         assert driver.find_element("id", "overview-note-text").get_attribute("value") == ""
+        wait_for(driver, f"{CY}.getElementById('cnn').hasClass('flag-regression')", what="the ring on the map")
+        assert driver.execute_script(f"return {CY}.nodes('.flagged').map(n => n.id())") == ["cnn"]
         screenshot(driver, "annotations-card.png")
+
+        open_overview(driver, url + "/?flag=regression", scatter=False)  # the URL selects the flagged
+        wait_for(driver, f"{CY}.getElementById('cnn').hasClass('flag-regression')", what="the ring on load")
+        assert driver.execute_script(f"return {CY}.nodes(':selected').map(n => n.id())") == ["cnn"]
 
         driver.get(url + "/annotations?status=regression")
         wait_for(driver, f"{NOTE_TEXTS}.includes({NOTE!r})", what="the note on the list page")
