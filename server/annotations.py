@@ -60,7 +60,10 @@ def store():
     """This process's store for the current experiment; ``Unavailable`` (one line) if it cannot open."""
     from server.context import experiment
 
-    current = experiment()
+    try:
+        current = experiment()
+    except RuntimeError as exc:  # builders used without an app (tests, tools): no notes to show
+        raise Unavailable(f"annotations: {exc}") from None
     spec = current.annotations
     try:
         from backend.annotations import database_url

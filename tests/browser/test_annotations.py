@@ -10,6 +10,7 @@ from tests.browser.overview_support import open_overview
 from tests.support.gunicorn import REPO, serve
 
 NOTE = "<script>alert(1)</script> needs a look"
+RINGS = "document.querySelector('#overview-scatter .js-plotly-plot')?.data?.[3]?.customdata"
 NOTE_TEXTS = "[...document.querySelectorAll('.cc-note-text')].map(e => e.innerText)"
 
 
@@ -31,11 +32,13 @@ def test_flag_a_demo_model_as_regression(driver, demo_cache: Path, tmp_path: Pat
         assert driver.find_element("id", "overview-note-text").get_attribute("value") == ""
         wait_for(driver, f"{CY}.getElementById('cnn').hasClass('flag-regression')", what="the ring on the map")
         assert driver.execute_script(f"return {CY}.nodes('.flagged').map(n => n.id())") == ["cnn"]
+        wait_for(driver, f"{RINGS}?.[0] === 'cnn'", what="the ring on the scatterplot")
         screenshot(driver, "annotations-card.png")
 
         open_overview(driver, url + "/?flag=regression", scatter=False)  # the URL selects the flagged
         wait_for(driver, f"{CY}.getElementById('cnn').hasClass('flag-regression')", what="the ring on load")
         assert driver.execute_script(f"return {CY}.nodes(':selected').map(n => n.id())") == ["cnn"]
+        assert driver.execute_script(f"return {RINGS}") == ["cnn"]
 
         driver.get(url + "/annotations?status=regression")
         wait_for(driver, f"{NOTE_TEXTS}.includes({NOTE!r})", what="the note on the list page")
