@@ -24,6 +24,7 @@ class AnnotationRow(Base):
     __table_args__ = (
         Index("ix_cc_annotations_model", "model_id"),
         Index("ix_cc_annotations_status", "status"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

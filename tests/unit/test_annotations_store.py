@@ -123,3 +123,9 @@ def test_csv_export_quotes_and_defuses_formulas(tmp_path: Path):
     header, _ = text.split("\n", 1)
     assert header == "id,target,model_id,instance_id,scope,status,note,author,created_at,updated_at"
     assert '"m,1"' in text and "\"'=HYPERLINK(\"\"x\"\")\nsecond line\"" in text
+
+
+def test_ids_are_not_reused_after_a_delete(store):
+    first = store.add("m", "approved", "", "a")
+    store.delete(first.id)
+    assert store.add("m", "approved", "", "a").id > first.id

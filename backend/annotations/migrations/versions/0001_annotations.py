@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("author", sa.String(256), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sqlite_autoincrement=True,  # ids are never reused after a delete (CSV exports cite them)
     )
     op.create_index("ix_cc_annotations_model", "cc_annotations", ["model_id"])
     op.create_index("ix_cc_annotations_status", "cc_annotations", ["status"])
