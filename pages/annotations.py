@@ -1,7 +1,7 @@
 """Annotations: every review note of the experiment, filtered by status or model, with CSV export.
 
 ``/annotations?status=regression&model=p50`` filters; the export link carries the same filter to
-``/_cc/annotations.csv`` (server/annotations.py). Notes are shown as text cells, never markup.
+``/_cc/annotations.csv`` (server/annotations_api.py). Notes are shown as text cells, never markup.
 """
 
 from __future__ import annotations

@@ -152,9 +152,9 @@ def _team_wiring(app, experiment, manager) -> None:
 def _annotations_wiring(app) -> None:
     """The review notes' endpoint, and their schema created or migrated now (a database that is
     down is one logged line; the pages show it where notes would be)."""
-    from server import annotations
+    from server import annotations, annotations_api
 
-    annotations.install(app.server)
+    annotations_api.install(app.server)
     annotations.open_at_start()
 
 
