@@ -19,6 +19,7 @@ from components.overview.scatter import (
     budget_patch,
     faded_mask,
     filter_patch,
+    flags_patch,
     front_patch,
     scatter_figure,
     selection_patch,
@@ -131,12 +132,14 @@ def find(text: str | None) -> list:
     Input(ids.OV_FILTERED, "data"),
     Input(ids.OV_FRONT, "data"),
     Input(ids.OV_BUDGETS, "data"),
+    Input(ids.OV_FLAGS, "data"),
     DERIVED,
     prevent_initial_call=True,
 )
 def redraw_scatter(
     x: str | None, y: str | None, color: str | None, size: str | None, selection: list[str] | None,
-    passing: list[str] | None, front: list[str] | None, budgets: list[dict] | None, derived: list | None,
+    passing: list[str] | None, front: list[str] | None, budgets: list[dict] | None, flags: dict | None,
+    derived: list | None,
 ) -> dict | Patch:
     """Encodings redraw the figure; selection, filter, front and budgets patch only their part."""
     forest = view_forest(derived)
@@ -149,8 +152,11 @@ def redraw_scatter(
         return front_patch(forest, x, y, front or [])
     if trigger == ids.OV_BUDGETS:
         return budget_patch(x, y, budgets or [])
+    if trigger == ids.OV_FLAGS:
+        return flags_patch(forest, x, y, flags or {})
     faded = faded_mask(forest, passing)
-    return scatter_figure(forest, x, y, color, size, selection or [], faded, front or [], budgets or [])
+    return scatter_figure(forest, x, y, color, size, selection or [], faded, front or [], budgets or [],
+                          flags or {})
 
 
 @callback(

@@ -21,6 +21,7 @@ from components.overview.filter_pane import filter_pane
 from components.overview.page import FirstView, tab_options
 from components.overview.pareto_pane import pareto_pane
 from components.overview.scatter import faded_mask, scatter_figure
+from pages._annotation_data import model_flags, panel_for
 
 
 def passing(forest: ExperimentForest, rows: list[dict] | None,
@@ -58,11 +59,11 @@ def compare_outputs(forest: ExperimentForest, selection: Sequence[str] | None,
 
 
 def scatter(forest: ExperimentForest, view: OverviewView, passing_models: list[str] | None,
-            front_models: list[str], budgets: list[dict] | None) -> dict:
-    """The whole scatterplot figure for a view."""
+            front_models: list[str], budgets: list[dict] | None, flags: dict[str, str] | None = None) -> dict:
+    """The whole scatterplot figure for a view (``flags``: the models' review statuses, ringed)."""
     faded = faded_mask(forest, passing_models)
     return scatter_figure(forest, view.x, view.y, view.color, view.size, list(view.selection), faded,
-                          front_models, budgets or [])
+                          front_models, budgets or [], flags)
 
 
 def first_view(forest: ExperimentForest, view: OverviewView) -> FirstView:
@@ -77,14 +78,17 @@ def first_view(forest: ExperimentForest, view: OverviewView) -> FirstView:
     if passing_models is not None and kept != list(view.selection):
         view = view.with_(selection=tuple(kept), refine="")
     front_models = front(forest, pareto, passing_models)
+    flags = model_flags()
     pane, options = filter_outputs(forest, rows, passing_models)
     return FirstView(
         view=view,
         passing=passing_models,
         front=front_models,
-        figure=scatter(forest, view, passing_models, front_models, budgets),
+        figure=scatter(forest, view, passing_models, front_models, budgets, flags),
         compare=compare_outputs(forest, view.selection, view.refine),
         filter_pane=pane,
         tab_options=options,
         pareto_pane=pareto_outputs(forest, pareto, budgets, rows, front_models),
+        notes=panel_for(view.selection),
+        flags=flags,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash
 from dash import html
 
+import pages._annotation_callbacks  # noqa: F401  (registers the review notes' callbacks)
 import pages._compare_callbacks  # noqa: F401  (registers the Compare tab's callbacks)
 import pages._derived_callbacks  # noqa: F401  (registers the "+ Derived metric" control's callback)
 import pages._filter_callbacks  # noqa: F401  (registers the Filter tab's callbacks)
@@ -15,6 +16,7 @@ from backend.overview.collapse import auto_collapse
 from backend.viewstate.derived import derived_forest
 from backend.viewstate.overview import parse
 from components.overview.page import empty_overview, overview_page
+from pages._annotation_data import flagged
 from pages._launch_callbacks import launch_operations
 from pages._overview_forest import base_forest
 from pages._overview_outputs import first_view
@@ -30,6 +32,9 @@ def layout(**query: str) -> html.Div:
         return empty_overview(current.models_path)
     base = base_forest()
     view, notices = parse(query, base)
+    if view.flag and not view.selection:  # flag=regression: select the models flagged so
+        chosen, problem = flagged(list(base.models), view.flag)
+        view, notices = view.with_(selection=chosen), notices + ([problem] if problem else [])
     forest = derived_forest(base, view.derived)  # the metrics the view may name
     return overview_page(forest, first_view(forest, view), notices, auto_collapse(forest),
                          launch_operations(current))

@@ -89,6 +89,7 @@ def create_app(config_path: str | Path | None = None, cache_dir: str | Path | No
     app.server.register_error_handler(DependencyException, lambda _exc: ("Not Found", 404))
     app.server.config[CONFIG_KEY] = experiment
     _team_wiring(app, experiment, manager)
+    _annotations_wiring(app)
     # the requested page is in the first layout, not a router round trip later (server/first_view.py)
     app.layout = app_layout(app, experiment.forest.name, pages._shell.nav_hrefs)
     return app
@@ -150,6 +151,15 @@ def _team_wiring(app, experiment, manager) -> None:
         problem = celery_problem(manager.handle)
         if problem:
             _log(f"warning: {problem}")
+
+
+def _annotations_wiring(app) -> None:
+    """The review notes' endpoint, and their schema created or migrated now (a database that is
+    down is one logged line; the pages show it where notes would be)."""
+    from server import annotations, annotations_api
+
+    annotations_api.install(app.server)
+    annotations.open_at_start()
 
 
 # gunicorn's Arbiter.APP_LOAD_ERROR: a worker exiting with it stops the master. Any other code

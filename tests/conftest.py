@@ -134,3 +134,27 @@ def text_demo_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str
 def text_demo_cache(text_demo_build: tuple[Path, str]) -> Path:
     """A cache directory holding the built text demo."""
     return text_demo_build[0]
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A throw-away PostgreSQL cluster for the session (tests.support.postgres); skips with one
+    line where none can start, except under CI (env CI set), where that is a failure."""
+    from contextlib import ExitStack
+
+    from tests.support.postgres import PostgresUnavailable, throwaway_cluster
+
+    with ExitStack() as stack:
+        try:
+            cluster = stack.enter_context(throwaway_cluster())
+        except PostgresUnavailable as exc:
+            if os.environ.get("CI"):
+                pytest.fail(f"CI: {exc}")
+            pytest.skip(str(exc))
+        yield cluster
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster) -> str:
+    """The URL of a fresh, empty database on the session's PostgreSQL cluster."""
+    return postgres_cluster.database()

@@ -32,6 +32,7 @@ from backend.experiment.rules import (
 )
 from backend.experiment.safe_yaml import DocumentError, read_document
 from backend.experiment.schema import (
+    AnnotationsSpec,
     BackgroundSpec,
     ExperimentConfig,
     InspectorSpec,
@@ -68,6 +69,8 @@ class Experiment:
     derived: tuple[DerivedMetric, ...] = ()
     # the config's launch: plug-in (None: "New experiment…" is off)
     launch: LaunchSpec | None = None
+    # where the team's review notes live (backend.annotations)
+    annotations: AnnotationsSpec = field(default_factory=AnnotationsSpec)
 
     def current_stamp(self) -> tuple | None:
         """What changes when the models do: the models file's stamp, or the importer's source's
@@ -344,7 +347,7 @@ def collect(
         checked.forest.warnings[:] = out.warnings
         out.experiment = Experiment(config_path, out.models_path, cache, checked.forest, out.inspector,
                                     config.background, out.stamp, out.source, derived,
-                                    config.launch)
+                                    config.launch, config.annotations)
     return out
 
 

@@ -165,6 +165,16 @@ class BackgroundSpec(_Strict):
     result_backend: str = Field("redis://127.0.0.1:6379/1", description="Celery results.")
 
 
+class AnnotationsSpec(_Strict):
+    """Where the team's review notes live (backend.annotations); CC_ANNOTATIONS_URL wins over ``url``."""
+
+    url: StrictStr | None = Field(
+        None, description="SQLAlchemy URL, e.g. postgresql+psycopg://USER@HOST/DB; default: a SQLite "
+        "file annotations.sqlite in the cache directory.")
+    statuses: list[StrictStr] = Field(
+        default_factory=list, description="Statuses besides needs review, approved and regression.")
+
+
 class ModelsFile(_Strict):
     """A models file: our YAML or the reference's model-info JSON (spec §2.1)."""
 
@@ -218,6 +228,7 @@ class ExperimentConfig(_Strict):
         None, description="Off unless given: the plug-in whose operations the Overview's "
         "'New experiment…' runs on a selected model.")
     background: BackgroundSpec = Field(default_factory=BackgroundSpec)
+    annotations: AnnotationsSpec = Field(default_factory=AnnotationsSpec)
     builder: str | None = Field(
         None,
         description="'module:function' that (re)builds the models file when it is missing, "

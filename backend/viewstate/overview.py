@@ -11,7 +11,9 @@ Keys (unchanged, so every old bookmark opens the same view):
 * ``pareto=A:max,B:min``: the objectives of a shown Pareto front (absent: hidden);
 * ``refine=...``: the Compare tab's refinement (``backend.viewstate.refine``), verbatim;
 * ``derived=name:expression;...``: derived metrics defined on the page (``backend.experiment.
-  derived``), each usable by the keys above; absent when there are none.
+  derived``), each usable by the keys above; absent when there are none;
+* ``flag=regression,needs review``: review statuses (``backend.annotations``); without ``sel=``
+  the page selects the models whose latest note has one of them (the page then writes ``sel=``).
 
 Why one module: the page's layout reads this, the URL writer writes it, and a bookmark must
 restore exactly what was written. Metric names inside filter, budget and pareto are codec
@@ -50,6 +52,7 @@ from backend.viewstate.derived import NO_METRIC, Derived, derived_forest, parse_
 from backend.viewstate.refine import malformed_parts
 
 ARRANGEMENTS = ("op", "step", "time")  # by operation (the default), by step, by creation time
+MAX_FLAG = 64  # the longest status a note may carry (backend.annotations.records.MAX_STATUS)
 TABS = ("compare", "filter", "pareto")  # the bottom-right card's panes; compare is the default
 OPS = ("<=", ">=")
 # A whole part (fullmatch); a name may hold any character. The pad starts only after a non-blank
@@ -97,6 +100,7 @@ class OverviewView:
     pareto: Objectives | None = None  # None: the front is hidden
     refine: str = ""
     derived: Derived = ()
+    flag: tuple[str, ...] = ()  # review statuses whose models the page selects
 
     def with_(self, **changes: Any) -> OverviewView:
         """A copy with some fields changed."""
@@ -119,6 +123,7 @@ class OverviewView:
                 "pareto": _encode_pareto(self.pareto),
                 "refine": self.refine or None,
                 "derived": ";".join(f"{escape(n)}:{escape(e)}" for n, e in self.derived) or None,
+                "flag": encode_ids(self.flag) or None,
             }
         )
 
@@ -257,9 +262,21 @@ def parse(query: Query, forest: ExperimentForest) -> tuple[OverviewView, list[st
         pareto=pareto,
         refine=q.get("refine") or "",
         derived=derived,
+        flag=_flags(query.get("flag"), problems),
     )
     notices = [ignored(p) for p in problems] + ([unknown_ids(unknown)] if unknown else [])
     return view, notices
+
+
+def _flags(value: str | list[str] | None, problems: list[str]) -> tuple[str, ...]:
+    """'regression,needs review': statuses, each once; one longer than any status is dropped."""
+    out = []
+    for status in decode_ids(value):
+        if len(status) > MAX_FLAG:
+            problems.append(f"flag '{status[:80]}' is longer than {MAX_FLAG} characters")
+        elif status not in out:
+            out.append(status)
+    return tuple(out)
 
 
 def _pick(value: str | None, names: Sequence[str], default: str | None) -> str | None:

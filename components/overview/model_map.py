@@ -141,6 +141,12 @@ STYLESHEET: list[dict] = [
     {"selector": "node.hovered", "style": {"border-width": 5, "border-color": "#60a5fa"}},
     {"selector": "node:selected.hovered", "style": {"border-width": 7}},
     {"selector": "node.faded", "style": {"opacity": 0.1, "events": "no"}},
+    # review flags (assets/cc_annotations.js sets the classes): a ring outside the selection border
+    {"selector": "node.flagged", "style": {"outline-width": 3, "outline-offset": 2,
+                                           "outline-color": "#6b7280"}},
+    {"selector": "node.flag-regression", "style": {"outline-color": "#dc2626"}},
+    {"selector": "node.flag-needs-review", "style": {"outline-color": "#f59e0b"}},
+    {"selector": "node.flag-approved", "style": {"outline-color": "#16a34a"}},
     {"selector": "node.collapsed", "style": {
         "label": "data(badge)", "text-valign": "center", "color": "#ffffff", "font-size": 12,
         "font-weight": "bold", "text-outline-color": "#374151", "text-outline-width": 2,

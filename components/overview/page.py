@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dash import dcc, html
@@ -37,6 +37,8 @@ class FirstView:
     filter_pane: list
     tab_options: list[dict]
     pareto_pane: list
+    notes: list = field(default_factory=list)  # the selected model's review notes (pages/_annotation_data.py)
+    flags: dict = field(default_factory=dict)  # each flagged model's latest review status
 
 
 EXPANSIONS = [
@@ -142,6 +144,8 @@ def side_pane(forest: ExperimentForest, first: FirstView) -> html.Div:
             ),
             html.Div(
                 [html.Div(details(forest, view.selection), id=ids.OV_DETAILS),
+                 html.Div(first.notes, id=ids.OV_NOTES, className="cc-notes"),
+                 store(ids.OV_FLAGS, first.flags), html.Div(id=ids.OV_FLAGS_DRAWN, hidden=True),
                  html.Div(first.compare, id=ids.OV_COMPARE)],
                 id=f"{ids.OV_TAB}-compare",
                 className="cc-pane",

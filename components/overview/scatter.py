@@ -8,6 +8,7 @@ Hover labels use Plotly's own d3-format (``%{x:.2%}``), so no value is formatted
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 
 import numpy as np
 from dash import Patch, dcc
@@ -43,10 +44,12 @@ def scatter_figure(
     faded: np.ndarray | None = None,
     front: list[str] | tuple[str, ...] = (),
     budgets: list[dict] | tuple[dict, ...] = (),
+    flags: Mapping[str, str] | None = None,
 ) -> dict:
     """All models (WebGL past a thousand points) plus the selection overlay, as a figure dict.
 
-    ``faded``: a boolean mask of filtered-out models, drawn faint (spec §1.5).
+    ``faded``: a boolean mask of filtered-out models, drawn faint (spec §1.5); ``flags``: each
+    flagged model's review status, ringed in the status's colour (the last trace).
     """
     xs, ys = metric_array(forest, x), metric_array(forest, y)
     ids = np.array(forest.ids, dtype=object)
@@ -105,6 +108,14 @@ def scatter_figure(
                 "line": {"color": "#3378F6", "width": 2, "shape": "hv"},
                 "marker": {"symbol": "diamond-open", "size": 12, "color": "#3378F6"},
                 **front_trace(forest, x, y, front),
+            },
+            {
+                "type": kind,
+                "mode": "markers",
+                "name": "flagged",
+                "hoverinfo": "skip",
+                "showlegend": False,
+                **flag_trace(forest, x, y, flags or {}),
             },
         ],
         "layout": {
@@ -214,6 +225,30 @@ def budget_patch(x: str | None, y: str | None, budgets: list[dict]) -> Patch:
     """A Patch of the budget lines only."""
     patch = Patch()
     patch["layout"]["shapes"] = budget_shapes(x, y, budgets)
+    return patch
+
+
+FLAG_COLORS = {"regression": "#dc2626", "needs review": "#f59e0b", "approved": "#16a34a"}
+FLAG_TRACE = 3  # the figure's last trace
+
+
+def flag_trace(forest: ExperimentForest, x: str | None, y: str | None, flags: Mapping[str, str]) -> dict:
+    """x, y, ids and ring colours of the flagged models (a declared status: grey)."""
+    chosen = [i for i in flags if i in forest]
+    return {
+        "x": [forest[i].metrics.get(x) if x else None for i in chosen],
+        "y": [forest[i].metrics.get(y) if y else None for i in chosen],
+        "customdata": chosen,
+        "marker": {"symbol": "circle-open", "size": 20, "line": {"width": 2},
+                   "color": [FLAG_COLORS.get(flags[i], "#6b7280") for i in chosen]},
+    }
+
+
+def flags_patch(forest: ExperimentForest, x: str | None, y: str | None, flags: Mapping[str, str]) -> Patch:
+    """A Patch of the flag rings only (a note was saved)."""
+    patch = Patch()
+    for key, value in flag_trace(forest, x, y, flags).items():
+        patch["data"][FLAG_TRACE][key] = value
     return patch
 
 

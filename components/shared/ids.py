@@ -19,6 +19,18 @@ OV_SELECTION = "overview-selection"
 OV_DETAILS = "overview-details"
 OV_LEGEND = "overview-legend"
 OV_COUNT = "overview-count"
+# review notes of the selected model (pages/_annotation_callbacks.py)
+OV_NOTES = "overview-notes"
+OV_NOTE_LIST = "overview-note-list"
+OV_NOTE_STATUS = "overview-note-status"
+OV_NOTE_TEXT = "overview-note-text"
+OV_NOTE_SAVE = "overview-note-save"
+OV_NOTE_MESSAGE = "overview-note-message"
+OV_FLAGS = "overview-flags"  # Store: {model id: latest review status}, drawn as rings on the map
+OV_FLAGS_DRAWN = "overview-flags-drawn"  # the clientside ring painter's (hidden) output
+NAV_ANNOTATIONS = "nav-annotations"  # the top bar's link to the list page (pages/annotations.py)
+AN_TABLE = "annotations-table"
+AN_EXPORT = "annotations-export"
 
 BH_MODELS = "behaviors-models"
 BH_LOAD = "behaviors-load"

@@ -11,6 +11,17 @@ PAGES = [("Overview", "overview"), ("Behaviors", "behaviors"), ("Layers", "layer
 NAV_IDS = {page: f"nav-{page}" for _, page in PAGES}  # hrefs carry the compared models (pages/_shell.py)
 
 
+def _annotations_path() -> str:
+    """The review notes' list page (pages/annotations.py), from the registry where it is registered."""
+    import dash
+
+    entry = dash.page_registry.get("pages.annotations")
+    try:
+        return dash.get_relative_path(entry["path"] if entry else "/annotations")
+    except Exception:  # noqa: BLE001  outside an app (builders tested alone): the bare path
+        return "/annotations"
+
+
 def topbar(experiment_name: str, hrefs: list[str] | None = None) -> html.Header:
     """A dark 48 px bar; links are plain dcc.Links so navigation never reloads the page.
 
@@ -23,6 +34,8 @@ def topbar(experiment_name: str, hrefs: list[str] | None = None) -> html.Header:
             html.Span(experiment_name, className="cc-experiment", title="experiment"),
             html.Nav([dcc.Link(label, href=href, className="cc-nav-link", id=NAV_IDS[page])
                       for (label, page), href in zip(PAGES, hrefs, strict=True)], className="cc-nav"),
+            dcc.Link("Annotations", href=_annotations_path(), className="cc-nav-link",
+                     id=ids.NAV_ANNOTATIONS),
             html.Button("Export snapshot", id=ids.SNAPSHOT, n_clicks=0, className="cc-nav-link cc-snapshot",
                         title="Download this view as one HTML file that opens without the server"),
             dcc.Download(id=ids.SNAPSHOT_DOWNLOAD),

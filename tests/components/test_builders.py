@@ -69,8 +69,9 @@ def test_scatter_marks_selection(imagenet):
     fig = scatter_figure(imagenet, "Latency", "Top-1 Accuracy", "Top-1 Accuracy", "Model Size",
                          ["resnet50trained"])
     fig = go.Figure(fig)  # validates the dict as Plotly would
-    trace, overlay, front = fig.data
+    trace, overlay, front, flagged = fig.data
     assert front.name == "Pareto front" and len(front.x) == 0
+    assert flagged.name == "flagged" and len(flagged.x) == 0  # no review flags given
     assert len(trace.x) == 52 and "resnet50trained" in list(trace.customdata)
     assert list(overlay.customdata) == ["resnet50trained"] and overlay.marker.line.color == "#60a5fa"
     assert list(overlay.x) == [imagenet["resnet50trained"].metrics["Latency"]]

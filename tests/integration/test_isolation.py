@@ -46,6 +46,8 @@ ALLOWED = {
                                              "models, base and tensor type (shared data, no user state)",
     "backend.snapshot.plotly_inline.plotly_gzip_base64()": "the installed plotly.js, gzipped once for "
                                                          "snapshots (a constant of the package)",
+    "server.annotations._state": "this process's handle on the shared annotations database (its engine, "
+                                 "or the last one-line failure); the notes themselves live in the database",
     "backend.behaviors.vectors._threads_state": "reference count around torch's process-wide thread setting "
                                         "(restored by the last reduction); holds no user data",
 }

@@ -221,6 +221,7 @@ def forests_and_views(draw) -> tuple[ExperimentForest, OverviewView]:
         arrange=draw(st.sampled_from(ARRANGEMENTS)), tab=draw(st.sampled_from(TABS)),
         filters=tuple(filters), budgets=tuple(budgets), pareto=pareto, refine=encode_refinement(allowed),
         derived=derived,
+        flag=tuple(draw(st.lists(NAMES.filter(lambda n: len(n) <= 64), unique=True, max_size=3))),
     )
     return forest, view
 
@@ -264,3 +265,13 @@ def test_each_arrangement_round_trips_and_time_is_one(arrange: str):
     assert value_of(view, "arrange") == (None if arrange == "op" else arrange)
     assert parse(decoded(view.to_query()), forest) == (view, [])
     assert parse({"arrange": "timeline"}, forest)[0].arrange == "op"
+
+
+def test_flag_statuses_in_the_url_and_their_notice():
+    forest = forest_of(["a", "b"], ["m"])
+    view, notices = parse(decoded("?flag=regression,needs%20review,regression"), forest)
+    assert view.flag == ("regression", "needs review") and notices == []
+    assert view.to_query().endswith("flag=regression%2Cneeds+review")
+    view, notices = parse({"flag": "x" * 65 + ",approved"}, forest)
+    assert view.flag == ("approved",)
+    assert notices == [f"Ignored in the URL: flag '{'x' * 65}' is longer than 64 characters"]

@@ -1,0 +1,64 @@
+"""The review-notes section under the selected model's info card: its notes and a small form.
+
+Notes are free text typed by anyone on the team, so they are only ever children strings (React
+renders them as text, never HTML or markdown); the stylesheet keeps their line breaks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from dash import dcc, html
+
+from components.shared import ids
+
+if TYPE_CHECKING:  # the builders need no database driver installed
+    from backend.annotations import Annotation
+
+
+def status_class(status: str) -> str:
+    """A CSS class per status (``cc-flag-regression``); declared names get a neutral colour."""
+    return "cc-flag cc-flag-" + (re.sub(r"[^a-z0-9]+", "-", status.lower()).strip("-") or "other")
+
+
+def note_item(note: Annotation) -> html.Li:
+    """One note: its status, author and time, then its text (inert)."""
+    where = "" if note.scope == "global" else f" · in {note.scope}"
+    what = f" · instance {note.instance_id}" if note.instance_id is not None else ""
+    return html.Li(
+        [html.Span(note.status, className=status_class(note.status)),
+         html.Span(f" {note.author} · {note.updated_at:%Y-%m-%d %H:%M} UTC{what}{where}",
+                   className="cc-note-meta"),
+         html.Div(note.note, className="cc-note-text")],
+        className="cc-note",
+    )
+
+
+def note_list(notes: Sequence[Annotation]) -> list:
+    """The notes, newest first, or a hint when there are none."""
+    if not notes:
+        return [html.P("No review notes yet.", className="cc-hint")]
+    return [html.Ul([note_item(n) for n in reversed(notes)], className="cc-note-list")]
+
+
+def notes_panel(model_id: str | None, notes: Sequence[Annotation] | None, statuses: Sequence[str],
+                problem: str | None = None) -> list:
+    """The section for one selected model (nothing for none or several); ``problem``: the one
+    line saying why the notes cannot be shown (the database is down), shown instead."""
+    if model_id is None:
+        return []
+    heading = html.H4("Review notes", className="cc-notes-heading")
+    if problem is not None:
+        return [heading, html.P(problem, className="cc-warn cc-notes-problem")]
+    form = html.Div(
+        [dcc.Dropdown(id=ids.OV_NOTE_STATUS, options=list(statuses), value=statuses[0] if statuses else None,
+                      clearable=False, className="cc-note-status"),
+         dcc.Textarea(id=ids.OV_NOTE_TEXT, value="", placeholder=f"A note on {model_id}",
+                      maxLength=10_000, className="cc-note-input"),
+         html.Button("Save", id=ids.OV_NOTE_SAVE, n_clicks=0, className="cc-button"),
+         html.Div(id=ids.OV_NOTE_MESSAGE, className="cc-hint")],
+        className="cc-note-form",
+    )
+    return [heading, html.Div(note_list(notes or []), id=ids.OV_NOTE_LIST), form]

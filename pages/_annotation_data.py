@@ -1,0 +1,50 @@
+"""What the notes section and the list page read: the store, or the one line saying it is down.
+
+Shared by the Overview's first view (pages/_overview_outputs.py), its callbacks and the list
+page, so the first paint and a later selection show the same section.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from components.overview.annotations import notes_panel
+from server import annotations as notes_server
+
+
+def panel_for(selection: Sequence[str]) -> list:
+    """The notes section for a selection of exactly one model, else nothing."""
+    if len(selection) != 1:
+        return []
+    model = selection[0]
+    try:
+        store = notes_server.store()
+        return notes_panel(model, store.list(model_id=model, target="model"), store.statuses)
+    except Exception as exc:  # noqa: BLE001  Unavailable / AnnotationsUnavailable: shown as its line
+        if not notes_server.is_unavailable(exc):
+            raise
+        return notes_panel(model, None, (), problem=str(exc))
+
+
+
+def model_flags() -> dict[str, str]:
+    """Each model's latest review status (the map's rings); none while the database is down."""
+    try:
+        return notes_server.store().model_statuses()
+    except Exception as exc:  # noqa: BLE001  the notes section shows the one line
+        if not notes_server.is_unavailable(exc):
+            raise
+        return {}
+
+
+def flagged(forest_ids: Sequence[str], statuses: Sequence[str]) -> tuple[tuple[str, ...], str | None]:
+    """The models (in the forest's order) whose latest status is one of ``statuses``; or the line
+    saying why none could be read."""
+    try:
+        latest = notes_server.store().model_statuses()
+    except Exception as exc:  # noqa: BLE001
+        if not notes_server.is_unavailable(exc):
+            raise
+        return (), str(exc)
+    wanted = set(statuses)
+    return tuple(m for m in forest_ids if latest.get(m) in wanted), None
