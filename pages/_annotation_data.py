@@ -48,3 +48,17 @@ def flagged(forest_ids: Sequence[str], statuses: Sequence[str]) -> tuple[tuple[s
         return (), str(exc)
     wanted = set(statuses)
     return tuple(m for m in forest_ids if latest.get(m) in wanted), None
+
+
+def snapshot_notes(models: Sequence[str] | None) -> tuple[dict[str, str], list, str | None]:
+    """(each model's latest status, the notes on ``models`` (all when None), None) for a snapshot,
+    read through the app's store; ``({}, [], line)`` when the store is unavailable."""
+    try:
+        store = notes_server.store()
+        latest = store.model_statuses()
+        notes = store.list() if models is None else store.list(models=list(models))
+    except Exception as exc:  # noqa: BLE001  Unavailable / AnnotationsUnavailable: the section's line
+        if not notes_server.is_unavailable(exc):
+            raise
+        return {}, [], str(exc)
+    return latest, notes, None

@@ -16,7 +16,7 @@ from backend.experiment.loader import Experiment
 from backend.snapshot import Snapshot, SnapshotError, render
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
-STYLESHEETS = ("style.css", "behaviors.css", "layers.css")
+STYLESHEETS = ("style.css", "behaviors.css", "layers.css", "annotations.css")
 PAGES = {"/": "Overview", "/behaviors": "Behaviors", "/layers": "Layers"}
 
 

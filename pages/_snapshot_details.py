@@ -3,7 +3,8 @@
 Why cache-only: a snapshot is made from the CLI or a click, where running every compared model
 (seconds to minutes, a GPU maybe) would be a surprise; the pages themselves draw from the
 cache on first render and compute only in their background jobs. When the predictions or layer
-statistics are not cached, the snapshot says so in one line instead.
+statistics are not cached, the snapshot says so in one line instead. Both end with the compared
+models' review notes, read through the app's store (``pages._annotation_data``).
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from collections.abc import Mapping
 import backend.behaviors as bh
 from backend.behaviors import FAILURES
 from backend.experiment.forest import ExperimentForest
-from backend.snapshot import Html, Section, join, table, tag
+from backend.snapshot import Html, Section, join, notes_section, table, tag
 from backend.viewstate.behaviors import BehaviorView, initial_pos, pos_sort
 from backend.viewstate.layers import parse as parse_layers
+from backend.viewstate.links import detail_models
 from components.behaviors.grid import page_rows
 from components.snapshot.static_html import to_html
+from pages._annotation_data import snapshot_notes
 from server.context import engine
 
 Facts = list[tuple[str, str]]
@@ -107,8 +110,14 @@ def layers_sections(forest: ExperimentForest, query: Mapping[str, str | list[str
 
 def detail_snapshot(path: str, forest: ExperimentForest, query: Mapping[str, str | list[str]],
                     figures: list[dict]) -> Parts:
-    """The Behaviors or Layers page's snapshot parts."""
+    """The Behaviors or Layers page's snapshot parts, then the compared models' review notes."""
     if path == "/behaviors":
-        return behaviors_sections(forest, query)
-    return layers_sections(forest, query, figures)
+        facts, notices, sections = behaviors_sections(forest, query)
+    else:
+        facts, notices, sections = layers_sections(forest, query, figures)
+    models, _base, _notices = detail_models(query.get("models"), query.get("base"), forest)  # the page's own
+    if models:
+        _flags, notes, problem = snapshot_notes(models)
+        sections = [*sections, notes_section(notes, problem=problem, scope=" on the compared models")]
+    return facts, notices, sections
 

@@ -1,9 +1,10 @@
-"""The Overview's snapshot: header facts, the map as SVG, the scatterplot, the Compare tab.
+"""The Overview's snapshot: header facts, the map as SVG, the scatterplot, the Compare tab, the notes.
 
 Why here: it reuses the page's own first view (``pages._overview_outputs.first_view``: the
 filtered models, the front, the scatter figure, the Compare tab's builders) and the map's
 drawing (``components.overview.model_map.map_drawing``), so the snapshot shows what the page
-shows for the same URL; ``backend.snapshot`` only assembles the file.
+shows for the same URL; the review flags and notes come through the app's own store
+(``pages._annotation_data``); ``backend.snapshot`` only assembles the file.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from collections.abc import Mapping
 from backend.experiment.forest import ExperimentForest
 from backend.overview.collapse import auto_collapse
 from backend.present.formatting import d3_format
-from backend.snapshot import MapColumn, MapEdge, MapNode, Section, figure_slot, map_svg
+from backend.snapshot import MapColumn, MapEdge, MapNode, Section, figure_slot, map_svg, notes_section
 from backend.viewstate.overview import OverviewView, parse
 from components.overview.compare_tab import DOWNLOAD_BUTTON
 from components.overview.details import details
 from components.overview.model_map import map_drawing
 from components.snapshot.static_html import to_html
+from pages._annotation_data import snapshot_notes
 from pages._overview_outputs import first_view
 
 SCATTER_HEIGHT = 420
@@ -48,8 +50,11 @@ def facts(forest: ExperimentForest, view: OverviewView) -> list[tuple[str, str]]
 
 
 def map_parts(elements: list[dict], selection: set[str], passing: list[str] | None,
-              front: list[str]) -> tuple[list[MapNode], list[MapEdge], list[MapColumn]]:
-    """The Cytoscape elements the app draws, as the SVG map's plain parts."""
+              front: list[str], flags: Mapping[str, str] | None = None,
+              ) -> tuple[list[MapNode], list[MapEdge], list[MapColumn]]:
+    """The Cytoscape elements the app draws, as the SVG map's plain parts; ``flags``: each
+    model's latest review status (its ring)."""
+    flags = flags or {}
     keep = None if passing is None else set(passing)
     on_front = set(front)
     nodes, edges, columns = [], [], []
@@ -65,7 +70,7 @@ def map_parts(elements: list[dict], selection: set[str], passing: list[str] | No
             nodes.append(MapNode(mid, pos["x"], pos["y"], float(data["size"]), data["color"], data["border"],
                                  selected=mid in selection, faded=keep is not None and mid not in keep,
                                  front=mid in on_front, badge=data.get("badge", ""),
-                                 tooltip=data.get("params", "")))
+                                 tooltip=data.get("params", ""), flag=flags.get(mid, "")))
     return nodes, edges, columns
 
 
@@ -79,7 +84,8 @@ def overview_snapshot(forest: ExperimentForest, query: Mapping[str, str | list[s
     first = first_view(forest, view)
     view = first.view
     elements = map_drawing(forest, view.color, view.size, view.arrange, collapsed)
-    nodes, edges, columns = map_parts(elements, set(view.selection), first.passing, first.front)
+    flags, notes, problem = snapshot_notes(view.selection or None)
+    nodes, edges, columns = map_parts(elements, set(view.selection), first.passing, first.front, flags)
     figures.append(first.figure)
     scatter = figure_slot(len(figures) - 1, SCATTER_HEIGHT)
     compare = to_html([details(forest, view.selection), first.compare], figures, skip={DOWNLOAD_BUTTON})
@@ -87,5 +93,7 @@ def overview_snapshot(forest: ExperimentForest, query: Mapping[str, str | list[s
         Section("Model map", map_svg(nodes, edges, columns), wide=True),
         Section("Scatterplot", scatter),
         Section("Compare", compare),
+        notes_section(notes, problem=problem,
+                      scope=" on the selected models" if view.selection else " on any model"),
     ]
     return facts(forest, view), notices, sections

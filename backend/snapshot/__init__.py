@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from backend.snapshot.document import Section, Snapshot, SnapshotError, render
 from backend.snapshot.fragments import Html, figure_slot, join, table, tag, text
-from backend.snapshot.svg_map import MapColumn, MapEdge, MapNode, map_svg
+from backend.snapshot.notes import MAX_NOTES, notes_section
+from backend.snapshot.svg_map import MapColumn, MapEdge, MapNode, flag_color, map_svg
 
-__all__ = ["Html", "MapColumn", "MapEdge", "MapNode", "Section", "Snapshot", "SnapshotError",
-           "figure_slot", "join", "map_svg", "render", "table", "tag", "text"]
+__all__ = ["MAX_NOTES", "Html", "MapColumn", "MapEdge", "MapNode", "Section", "Snapshot", "SnapshotError",
+           "figure_slot", "flag_color", "join", "map_svg", "notes_section", "render", "table", "tag", "text"]

@@ -7,6 +7,7 @@ come from the same drawing the app gives Cytoscape, so the two maps match.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -14,6 +15,16 @@ from backend.snapshot.fragments import Html, join, tag, text
 
 SELECTED = "#60a5fa"  # the app's selection ring (components/overview/model_map.py STYLESHEET)
 PAD = 24
+# the app's review-flag rings (components/overview/model_map.py STYLESHEET, node.flag-*)
+FLAG_COLORS = {"regression": "#dc2626", "needs-review": "#f59e0b", "approved": "#16a34a"}
+FLAG_OTHER = "#6b7280"  # a config's own status: the app's plain ``node.flagged`` ring
+FLAG_WIDTH, FLAG_OFFSET = 3, 2  # the app's outline-width and outline-offset
+
+
+def flag_color(status: str) -> str:
+    """The ring colour the app's map gives a model whose latest review status is ``status``."""
+    slug = re.sub(r"[^a-z0-9]+", "-", status.lower()).strip("-")  # assets/cc_annotations.js's slug
+    return FLAG_COLORS.get(slug, FLAG_OTHER)
 
 
 @dataclass(frozen=True)
@@ -31,6 +42,7 @@ class MapNode:
     front: bool = False  # on the shown Pareto front (drawn as a diamond, like the app)
     badge: str = ""  # "+N" on a collapsed node
     tooltip: str = ""  # extra lines under the id (operation parameters)
+    flag: str = ""  # the model's latest review status: a coloured ring outside the border
 
 
 @dataclass(frozen=True)
@@ -71,10 +83,15 @@ def _edge(i: int, edge: MapEdge, where: dict[str, MapNode]) -> tuple[Html, Html]
     return grad, path
 
 
-def _shape(n: MapNode) -> Html:
+def _shape(n: MapNode, ring: bool = False) -> Html:
+    """The node's circle (a diamond on the front); ``ring``: its review-flag outline instead."""
     r = n.size / 2
     stroke = (SELECTED, 4) if n.selected else (n.border, 1)
     common = f'fill="{text(n.fill)}" stroke="{text(stroke[0])}" stroke-width="{stroke[1]}"'
+    if ring:  # outside the (possibly 4 px selection) border, like Cytoscape's outline-offset
+        r += stroke[1] / 2 + FLAG_OFFSET + FLAG_WIDTH / 2
+        common = (f'fill="none" stroke="{text(flag_color(n.flag))}" stroke-width="{FLAG_WIDTH}" '
+                  f'class="snap-flag" data-status="{text(n.flag)}"')
     if n.front:
         corners = ((n.x, n.y - r), (n.x + r, n.y), (n.x, n.y + r), (n.x - r, n.y))
         pts = " ".join(f"{_num(x)},{_num(y)}" for x, y in corners)
@@ -83,8 +100,10 @@ def _shape(n: MapNode) -> Html:
 
 
 def _node(n: MapNode) -> Html:
-    tip = tag("title", n.id + (f"\n{n.tooltip}" if n.tooltip else ""))
-    parts = [tip, _shape(n)]
+    lines = [n.id, *([f"review: {n.flag}"] if n.flag else []), *([n.tooltip] if n.tooltip else [])]
+    parts = [tag("title", "\n".join(lines)), _shape(n)]
+    if n.flag:
+        parts.append(_shape(n, ring=True))
     if n.badge:
         parts.append(tag("text", n.badge, x=_num(n.x), y=_num(n.y + 4), class_="snap-badge"))
     if n.selected:

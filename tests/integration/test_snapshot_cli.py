@@ -88,3 +88,73 @@ def test_export_button_downloads_the_same_file_for_the_current_url(config: Path)
     assert name.startswith("tiny-script-alert-a-script-overview-") and name.endswith(".html")
     page = sent["content"]
     assert page.count("snap-selected") == 2 and "<script>alert" not in page
+
+
+NOTE = "<script>alert(1)</script> drops 3 points on class 7"
+
+
+@pytest.fixture
+def noted(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A tiny experiment whose default SQLite annotations store holds one note on ``c``."""
+    from backend.annotations import database_url, open_store
+
+    monkeypatch.delenv("CC_ANNOTATIONS_URL", raising=False)
+    config = write_experiment(tmp_path_factory.mktemp("noted"))
+    store = open_store(database_url(None, config.parent / "cache"))
+    try:
+        store.add("c", "regression", NOTE, "alice")
+    finally:
+        store.close()
+    return config
+
+
+def test_overview_snapshot_shows_review_notes_and_flag_rings(noted: Path, tmp_path: Path, capsys):
+    code, err = _run(noted, "/?sel=root,c", tmp_path / "o.html", capsys)
+    assert code == 0, err
+    page = (tmp_path / "o.html").read_text()
+    assert "Review notes" in page and "drops 3 points on class 7" in page and "alice" in page
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert page.count('class="snap-flag"') == 1 and 'stroke="#dc2626" stroke-width="3"' in page
+    assert "review: regression" in page and " UTC</td>" in page
+    code, err = _run(noted, "/?sel=root", tmp_path / "r.html", capsys)
+    assert code == 0, err
+    assert "No review notes on the selected models" in (tmp_path / "r.html").read_text()
+
+
+def test_detail_snapshot_shows_the_compared_models_notes(noted: Path, tmp_path: Path, capsys):
+    code, err = _run(noted, "/layers?models=root,c&base=root", tmp_path / "l.html", capsys)
+    assert code == 0, err
+    page = (tmp_path / "l.html").read_text()
+    assert "Review notes" in page and "drops 3 points on class 7" in page and "<script>alert(1)" not in page
+
+
+@pytest.mark.parametrize("down", ["url", "no-sqlalchemy"])
+def test_annotations_unavailable_is_one_line_and_the_rest_unchanged(
+        down: str, noted: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch):
+    code, err = _run(noted, "/?sel=root,c", tmp_path / "ok.html", capsys)
+    assert code == 0, err
+    if down == "url":
+        (tmp_path / "a-file").write_text("not a folder")  # the database's folder cannot be made
+        monkeypatch.setenv("CC_ANNOTATIONS_URL", f"sqlite:///{tmp_path / 'a-file' / 'notes.sqlite'}")
+    else:
+        monkeypatch.setitem(__import__("sys").modules, "backend.annotations", None)  # an ImportError
+    code, err = _run(noted, "/?sel=root,c", tmp_path / "down.html", capsys)
+    assert code == 0, err
+    page = (tmp_path / "down.html").read_text()
+    section = page[page.index("<h2>Review notes</h2>"):].split("</section>")[0]
+    assert section.count("<p") == 1 and "snap-notes-problem" in section and "annotations" in section
+    assert "drops 3 points" not in page and "snap-flag" not in page
+    ok = (tmp_path / "ok.html").read_text()
+    assert "drops 3 points" in ok and "snap-flag" in ok
+    assert _without_notes(page) == _without_notes(ok)  # the map and the Compare tab unchanged
+
+
+def _without_notes(page: str) -> str:
+    """The page's HTML (not the figures' JSON, whose scatter rings flags too) less its notes
+    section, its flag rings and its export time."""
+    page = page[:page.index('<script id="snap-figures"')]
+    for pattern in (r'<section class="snap-card[^"]*"><h2>Review notes</h2>.*?</section>',
+                    r'<(?:circle|polygon)[^>]*class="snap-flag"[^>]*/>', r"\nreview: [^\n<]*",
+                    r"Exported</dt><dd>[^<]*"):
+        page = re.sub(pattern, "", page, flags=re.S)
+    return page

@@ -83,3 +83,46 @@ def test_map_svg_one_node_per_model_with_title_tooltips():
 
 def test_script_json_cannot_close_its_element():
     assert "</" not in script_json({"a": "</script><!--"})
+
+
+def _note(i: int, note: str, status: str = "regression", model: str = "root"):
+    from backend.annotations.records import Annotation
+
+    when = datetime(2025, 3, 4, 5, i % 60, tzinfo=UTC)
+    return Annotation(i, "model", model, None, "global", status, note, f"alice {HOSTILE}", when, when)
+
+
+def test_review_notes_stay_inert_text():
+    from backend.snapshot import notes_section
+
+    hostile = "<script>alert(1)</script>"
+    section = notes_section([_note(1, hostile, model=HOSTILE), _note(2, "fine", "approved")])
+    page = render(Snapshot("exp", "Overview", "/", WHEN, sections=[section]))
+    assert "<script>alert" not in page and re.findall(r"<script\b", page) == []
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "Review notes" in page
+    assert "2025-03-04 05:01 UTC" in page and "cc-flag-regression" in page and "alice &lt;script&gt;" in page
+    assert page.index("fine") < page.index("alert(1)")  # newest first
+
+
+def test_review_notes_capped_and_unavailable_is_one_line():
+    from backend.snapshot import notes_section
+
+    many = notes_section([_note(i, f"note {i}") for i in range(205)], limit=200)
+    assert many.body.count("<tr>") == 201 and "… 5 more" in many.body  # header row + 200
+    down = notes_section(None, problem="annotations: sqlite:///x: unable to open database file")
+    assert down.body.count("<p") == 1 and "unable to open database file" in down.body
+    assert "No review notes" in notes_section([]).body
+
+
+def test_flagged_model_has_a_ring_in_its_status_colour_and_title():
+    from backend.snapshot import flag_color
+
+    nodes = [MapNode("root", 10, 10, 40, "#111111", "#f2f2f2", flag="regression"),
+             MapNode("b", 100, 10, 40, "#111111", "#f2f2f2", selected=True, flag="needs review"),
+             MapNode("c", 200, 10, 40, "#111111", "#f2f2f2", front=True, flag=HOSTILE)]
+    svg = map_svg(nodes, [], [])
+    assert svg.count('class="snap-flag"') == 3 and "<script>" not in svg
+    assert 'stroke="#dc2626" stroke-width="3"' in svg and 'stroke="#f59e0b" stroke-width="3"' in svg
+    assert flag_color("approved") == "#16a34a" and flag_color("wontfix") == "#6b7280"
+    assert "<title>root\nreview: regression</title>" in svg
+    assert map_svg([MapNode("d", 1, 1, 10, "#111111", "#f2f2f2")], [], []).count("snap-flag") == 0
