@@ -72,6 +72,10 @@ def _load(driver, url: str) -> None:
         driver.find_element("id", "behaviors-load").click()
     wait_for(driver, GRID_ROWS, timeout=300, what="rows")
     wait_for(driver, "!document.querySelector('[data-dash-is-loading=\"true\"]')", what="callbacks settled")
+    # AG Grid renders the pinned instance column and the model columns separately: wait for both
+    pinned = "[...document.querySelectorAll('.bh-grid .ag-pinned-left-cols-container .ag-row')]"
+    wait_for(driver, f"{pinned}.length === {GRID_ROWS} && {pinned}.every(r => r.querySelector('.bh-item code'))",
+             what="the instance column rendered for every row")
 
 
 def test_generated_answers_sorted_by_f1_change_shown_whole_and_kept_on_reload(driver, text_demo):
