@@ -28,7 +28,7 @@ from backend.demo.train import BATCH
 Masks = dict[str, torch.Tensor]
 
 
-def _keep_top(scores: dict[str, torch.Tensor], amount: float) -> Masks:
+def keep_top(scores: dict[str, torch.Tensor], amount: float) -> Masks:
     """Keep-masks dropping the ``amount`` fraction of lowest scores, ranked over all entries."""
     flat = torch.cat([s.flatten() for s in scores.values()])
     k = int(round(amount * flat.numel()))
@@ -40,14 +40,14 @@ def _keep_top(scores: dict[str, torch.Tensor], amount: float) -> Masks:
 
 def global_magnitude_masks(model: nn.Module, amount: float) -> Masks:
     """Drop the smallest |value| among *all* parameters, normalization layers and biases included."""
-    return _keep_top({n: p.detach().abs() for n, p in model.named_parameters()}, amount)
+    return keep_top({n: p.detach().abs() for n, p in model.named_parameters()}, amount)
 
 
 def layerwise_magnitude_masks(model: nn.Module, amount: float) -> Masks:
     """Drop the smallest ``amount`` of each conv/linear tensor separately; normalization untouched."""
     masks: Masks = {}
     for name, p in weight_layer_parameters(model).items():
-        masks.update(_keep_top({name: p.detach().abs()}, amount))
+        masks.update(keep_top({name: p.detach().abs()}, amount))
     return masks
 
 
@@ -71,7 +71,7 @@ def gradient_scores(model: nn.Module, data: Split) -> dict[str, torch.Tensor]:
 
 def gradient_masks(model: nn.Module, amount: float, data: Split) -> Masks:
     """Drop the conv/linear parameters with the lowest first-order importance, ranked globally."""
-    return _keep_top(gradient_scores(model, data), amount)
+    return keep_top(gradient_scores(model, data), amount)
 
 
 def random_masks(model: nn.Module, amount: float, seed: int) -> Masks:
@@ -84,7 +84,7 @@ def random_masks(model: nn.Module, amount: float, seed: int) -> Masks:
 def _keep_top_per_tensor(scores: dict[str, torch.Tensor], amount: float) -> Masks:
     masks: Masks = {}
     for name, s in scores.items():
-        masks.update(_keep_top({name: s}, amount))
+        masks.update(keep_top({name: s}, amount))
     return masks
 
 

@@ -2,50 +2,19 @@
 
 from __future__ import annotations
 
-import importlib
-import inspect as pyinspect
-import sys
 from pathlib import Path
 
-from backend.experiment.schema import InspectorSpec, did_you_mean
+from backend.experiment.schema import InspectorSpec
 from backend.inference.protocol import Inspector, InspectorError
+from backend.infra.plugins import plugin_class, plugin_folder
 
-
-def plugin_folder(config_dir: str | Path | None) -> None:
-    """Let plug-ins be imported from the config's own folder as well as from installed packages.
-
-    Why: a user's inspector usually sits next to their ``experiments.yaml``; asking them to set
-    PYTHONPATH by hand was the first stumbling block. The folder goes last on ``sys.path``, so an
-    installed package of the same name still wins.
-    """
-    if config_dir is None:
-        return
-    folder = str(Path(config_dir).resolve())
-    if folder not in sys.path:
-        sys.path.append(folder)
+__all__ = ["inspector_class", "make_inspector", "plugin_folder"]
 
 
 def inspector_class(spec: InspectorSpec, config_dir: str | Path | None = None) -> type[Inspector]:
     """The class ``spec.module``.``spec.class_name``, checked to be an Inspector subclass."""
-    plugin_folder(config_dir)
-    try:
-        module = importlib.import_module(spec.module)
-    except ImportError as exc:
-        raise InspectorError(f"inspector.module: cannot import '{spec.module}' ({exc})") from None
-    except Exception as exc:  # the plug-in module itself raised while importing
-        raise InspectorError(f"inspector.module: importing '{spec.module}' failed "
-                             f"({type(exc).__name__}: {str(exc).splitlines()[0][:160]})") from None
-    cls = getattr(module, spec.class_name, None)
-    if cls is None:
-        names = [n for n, v in vars(module).items() if pyinspect.isclass(v)]
-        raise InspectorError(f"inspector.class: module '{spec.module}' has no class "
-                             f"'{spec.class_name}'{did_you_mean(spec.class_name, names)}")
-    if not (pyinspect.isclass(cls) and issubclass(cls, Inspector)):
-        raise InspectorError(f"inspector.class: '{spec.module}.{spec.class_name}' is not a "
-                             "subclass of backend.inference.Inspector")
-    if pyinspect.isabstract(cls):
-        missing = ", ".join(sorted(cls.__abstractmethods__))
-        raise InspectorError(f"inspector.class: '{spec.class_name}' does not implement {missing}")
+    cls = plugin_class("inspector", spec.module, spec.class_name, Inspector,
+                       "backend.inference.Inspector", InspectorError, config_dir)
     problem = cls.missing_requirement()
     if problem:
         raise InspectorError(f"inspector.class: {spec.class_name}: {problem}")

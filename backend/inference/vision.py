@@ -42,10 +42,10 @@ from torch import nn
 
 from backend.experiment.forest import Model
 from backend.experiment.schema import did_you_mean
-from backend.inference.loading import plugin_folder
 from backend.inference.png import encode_png
 from backend.inference.protocol import EvalDataset, InspectorError, RenderedInstance
 from backend.inference.torch_base import TorchInspector
+from backend.infra.plugins import plugin_folder
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm")
 THUMBNAIL = 64  # pixels on the longer side of an image on the Behaviors page

@@ -13,7 +13,13 @@ import copy
 import torch
 from torch import nn
 
-from backend.demo.compress import Masks, apply_masks, zero_masks  # noqa: F401  (the same masks)
+from backend.demo.compress import (  # noqa: F401  (the same masks and global pruning)
+    Masks,
+    apply_masks,
+    global_magnitude_masks,
+    keep_top,
+    zero_masks,
+)
 
 ATTENTION = ("SelfAttention.", "EncDecAttention.")
 FEEDFORWARD = ("DenseReluDense.",)
@@ -33,27 +39,12 @@ def is_weight_matrix(name: str, param: torch.Tensor) -> bool:
     return param.dim() == 2 and not is_normalization(name) and "relative_attention_bias" not in name
 
 
-def _keep_top(scores: dict[str, torch.Tensor], amount: float) -> Masks:
-    """Keep-masks dropping the ``amount`` fraction of lowest scores, ranked over all entries."""
-    flat = torch.cat([s.flatten() for s in scores.values()])
-    k = int(round(amount * flat.numel()))
-    if k == 0:
-        return {name: torch.ones_like(s) for name, s in scores.items()}
-    threshold = flat.kthvalue(k).values
-    return {name: (s > threshold).float() for name, s in scores.items()}
-
-
-def global_magnitude_masks(model: nn.Module, amount: float) -> Masks:
-    """Drop the smallest |value| ranked over *all* parameters, normalization gains included."""
-    return _keep_top({n: p.detach().abs() for n, p in model.named_parameters()}, amount)
-
-
 def layerwise_magnitude_masks(model: nn.Module, amount: float) -> Masks:
     """Drop the smallest ``amount`` of each weight matrix separately; normalization untouched."""
     masks: Masks = {}
     for name, p in model.named_parameters():
         if is_weight_matrix(name, p):
-            masks.update(_keep_top({name: p.detach().abs()}, amount))
+            masks.update(keep_top({name: p.detach().abs()}, amount))
     return masks
 
 
@@ -61,7 +52,7 @@ def part_masks(model: nn.Module, amount: float, part: str) -> Masks:
     """Drop the smallest ``amount`` of the ``part``'s weights ('attention' or 'feedforward'),
     ranked over that part of every block; everything else untouched."""
     keys = {"attention": ATTENTION, "feedforward": FEEDFORWARD}[part]
-    return _keep_top({n: p.detach().abs() for n, p in model.named_parameters()
+    return keep_top({n: p.detach().abs() for n, p in model.named_parameters()
                       if any(k in n for k in keys) and is_weight_matrix(n, p)}, amount)
 
 
