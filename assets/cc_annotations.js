@@ -39,6 +39,13 @@
         requestAnimationFrame(() => attempt(0));
         return window.dash_clientside.no_update;
       },
+      // Behaviors: after a note was saved, the infinite grid asks again for the pages it holds
+      // (same sort and position), so the instance's badge shows where it is
+      refreshGrid: function (saved) {
+        const api = saved && saved.grid && window.dash_ag_grid && window.dash_ag_grid.getApi(saved.grid);
+        if (api) api.refreshInfiniteCache();
+        return window.dash_clientside.no_update;
+      },
     },
   });
 })();

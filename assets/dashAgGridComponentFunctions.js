@@ -27,8 +27,13 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions = window.dashAgGrid
         d.text !== undefined ? h("div", { className: "bh-text" }, d.text) : null,
         h("code", null, d.id),
         h("div", { className: "cc-hint" }, "Label: " + d.label),
-        d.layers ? h("a", { href: d.layers, className: "bh-layers-link", title: "Per-layer activation distance of each model to the base on this input",
-                           onClick: function (e) { e.stopPropagation(); } }, "Layers ›") : null));
+        d.flag ? h("span", { className: d.flagClass, title: "Latest review status of this instance" }, d.flag) : null,
+        h("span", { className: "bh-item-links" },
+          d.layers ? h("a", { href: d.layers, className: "bh-layers-link", title: "Per-layer activation distance of each model to the base on this input",
+                             onClick: function (e) { e.stopPropagation(); } }, "Layers ›") : null,
+          d.notes ? h("button", { className: "bh-note-button", title: "Review notes on this instance: read them or flag it",
+                                  onClick: function (e) { e.stopPropagation(); props.setData({ instance: d.id, label: d.label }); } },
+                      "Note ✎") : null)));
   };
 
   /* A model column's header text: its name and what its sort does, in the server's words

@@ -57,13 +57,15 @@ def rows_slots(view, pos) -> tuple:
         absent = bd.missing(view)
         if absent:
             return None, None, not_ready(missing=absent), None, HIDDEN, HIDDEN
-        d, result = bd.run(view)
+        notes = bd.review(view)
+        d, result = bd.run(view, flags=notes.flags)
         sig = significance(d)
     except FAILURES as exc:
         return None, None, not_ready(str(exc)), None, HIDDEN, HIDDEN
     summary, table = rows_section(view, d.comparisons[view.comparison], result, sig, pos_sort(pos),
                                   bd.text_instances())
-    return summary, table, None, filter_chips(view, d.class_names), {}, {}
+    problem = html.P(notes.problem, className="cc-warn") if notes.problem and view.flagged else None
+    return summary, table, problem, filter_chips(view, d.class_names), {}, {}
 
 
 def head_slots(view) -> tuple:
@@ -71,7 +73,7 @@ def head_slots(view) -> tuple:
     try:
         if not bd.ready(view):
             return None, empty_figure(), None
-        d, result = bd.run(view)
+        d, result = bd.run(view, flags=bd.review(view).flags if view.flagged else None)
         attributions = bd.attribution(view)
     except FAILURES as exc:
         return html.P(str(exc), className="cc-error"), empty_figure(), None
@@ -87,6 +89,7 @@ def head_slots(view) -> tuple:
     Output(f"{ids.BH_CLASS}-box", "style"),
     Output(ids.BH_CLASS, "value"),
     Output(ids.BH_WRONG, "value"),
+    Output(ids.BH_REVIEW, "value"),
     Output(ids.BH_MODE, "options"),
     Output(ids.BH_MODE, "value"),
     Input(ids.BH_LEVEL, "n_clicks"),
@@ -94,6 +97,7 @@ def head_slots(view) -> tuple:
     Input(ids.BH_COMPARISON, "value"),
     Input(ids.BH_MODE, "value"),
     Input(ids.BH_WRONG, "value"),
+    Input(ids.BH_REVIEW, "value"),
     Input(ids.BH_CLEAR, "n_clicks"),
     Input(ids.BH_PAIR_CLEAR, "n_clicks"),
     Input({"type": ids.BH_HIST, "model": ALL}, "selectedData"),
@@ -169,11 +173,12 @@ def serve_rows(requests, state, pos):
     sort, page = request_page(requests[-1], view.models)
     restore = pending_page(pos, page)
     go_to = [restore or no_update] * len(requests)
+    flags = bd.review(view).flags
     try:
-        d, result = bd.run(view, sort, page)
+        d, result = bd.run(view, sort, page, flags)
     except FAILURES:
         return [EMPTY_PAGE] * len(requests), go_to, no_update
-    rows = grid_rows(view, d.comparisons[view.comparison], result, bd.render_instance)
+    rows = grid_rows(view, d.comparisons[view.comparison], result, bd.render_instance, flags)
     response = {"rowData": rows, "rowCount": result.total}
     moved = grid_pos(sort, result.page)
     # page 0 in the sort the store already holds is where the grid already is: writing the same

@@ -8,12 +8,58 @@ Flask app); the page's callbacks, its layout and tests that run inside the app r
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import NamedTuple
 
 import backend.behaviors as bh
+from backend.behaviors.flags import GLOBAL, comparison_scope, instance_flags
 from backend.viewstate.behaviors import BehaviorView
+from server import annotations as notes_server
 from server.context import engine, experiment
 
 Sort = tuple[str, str] | None
+
+
+class Review(NamedTuple):
+    """The instances' review statuses in a comparison, and the line saying why they could not be
+    read (the database is down, or the ``[team]`` extra is not installed)."""
+
+    flags: dict[str, str]
+    problem: str | None = None
+
+
+def scope(view: BehaviorView) -> str:
+    """The scope of notes made for this comparison."""
+    return comparison_scope(view.models, view.base)
+
+
+def instance_notes(view: BehaviorView, instance: str | None = None) -> list:
+    """The instance notes of this comparison and the global ones, oldest first (``Unavailable``
+    or ``AnnotationsUnavailable`` when the store cannot be used)."""
+    store = notes_server.store()
+    notes = [n for where in (GLOBAL, scope(view)) for n in store.list(target="instance", scope=where)]
+    if instance is not None:
+        notes = [n for n in notes if n.instance_id == instance]
+    return sorted(notes, key=lambda n: n.id)
+
+
+def statuses() -> tuple[str, ...]:
+    """The statuses a note may carry (built-in and declared); none while the store is down."""
+    try:
+        return tuple(notes_server.store().statuses)
+    except Exception as exc:  # noqa: BLE001  the card shows the line when opened
+        if not notes_server.is_unavailable(exc):
+            raise
+        return ()
+
+
+def review(view: BehaviorView) -> Review:
+    """Each instance's latest review status here; empty with the one line when unreadable."""
+    try:
+        return Review(instance_flags(instance_notes(view), scope(view)))
+    except Exception as exc:  # noqa: BLE001  Unavailable / AnnotationsUnavailable: its line
+        if not notes_server.is_unavailable(exc):
+            raise
+        return Review({}, str(exc))
 
 
 def open_view(query: Mapping[str, str | list[str]]) -> bh.Opening:
@@ -41,9 +87,10 @@ def relative_only() -> tuple[str, ...]:
     return bh.relative_only(engine())
 
 
-def run(view: BehaviorView, sort: Sort = None, page: int = 0) -> tuple[bh.BehaviorData, bh.QueryResult]:
-    """The view's data and one query result."""
-    return bh.run(engine(), view, sort, page)
+def run(view: BehaviorView, sort: Sort = None, page: int = 0,
+        flags: Mapping[str, str] | None = None) -> tuple[bh.BehaviorData, bh.QueryResult]:
+    """The view's data and one query result (``flags``: the review statuses the view filters by)."""
+    return bh.run(engine(), view, sort, page, flags)
 
 
 def render_instance(index: int) -> dict:
@@ -58,7 +105,7 @@ def attribution(view: BehaviorView) -> list[tuple[str, list[dict]]] | None:
 
 def export_csv(view: BehaviorView, sort: Sort) -> tuple[str, str]:
     """Every filtered row as CSV, and the file name."""
-    return bh.export_csv(engine(), view, sort)
+    return bh.export_csv(engine(), view, sort, review(view).flags if view.flagged else None)
 
 
 def load_predictions(view: BehaviorView, progress: Callable[[int, int], None]) -> float:

@@ -20,6 +20,7 @@ from backend.viewstate.layers import parse as parse_layers
 from backend.viewstate.links import detail_models
 from components.behaviors.grid import page_rows
 from components.snapshot.static_html import to_html
+from pages import _behaviors_data as bd
 from pages._annotation_data import snapshot_notes
 from server.context import engine
 
@@ -46,7 +47,8 @@ def _item(item: dict) -> Html:
         shown = tag("img", "", src=item["image"], alt=item["id"])
     else:
         shown = tag("div", item.get("text", ""))
-    return join([shown, tag("div", f"#{item['id']} · label {item['label']}", class_="cc-hint")])
+    flag = tag("span", item["flag"], class_=item["flagClass"]) if item.get("flag") else ""
+    return join([shown, tag("div", f"#{item['id']} · label {item['label']}", class_="cc-hint"), flag])
 
 
 def _cell(cell: dict) -> Html:
@@ -72,21 +74,24 @@ def behaviors_sections(forest: ExperimentForest, query: Mapping[str, str | list[
     absent = bh.missing(eng, view)
     if absent:
         return facts, opened.notices, [Section("Rows", _missing("Predictions", absent), wide=True)]
+    review = bd.review(view)
     try:
-        data, result = bh.run(eng, view, pos_sort(initial_pos(view)), view.page)
+        data, result = bh.run(eng, view, pos_sort(initial_pos(view)), view.page, review.flags)
     except FAILURES as exc:
         return facts, opened.notices, [Section("Rows", tag("p", str(exc), class_="cc-warn"), wide=True)]
     comp = data.comparisons[view.comparison]
     fmt = comp.options.get("format") or ".3~g"
     render = (lambda i: bh.render_instance(eng, i)) if view.level == "instance" else None
     rows = page_rows(result.rows, view.level, view.models, view.base, result.mode, result.domain,
-                     result.diverging, fmt, view.comparison, comp.has_value, render=render, value_fmt=fmt)
+                     result.diverging, fmt, view.comparison, comp.has_value, render=render, value_fmt=fmt,
+                     flags=review.flags if view.level == "instance" else None)
     head = ["Instance" if view.level == "instance" else "Class", *view.models]
     body = [[Html(tag("div", _item(r["item"]), class_="snap-instance")),
              *(_cell(r[f"m{j}"]) for j in range(len(view.models)))] for r in rows]
     caption = tag("p", f"Page {result.page + 1} of {max(result.pages, 1)}: {len(rows)} of "
                        f"{result.total:,} rows ({result.n_instances:,} instances).", class_="cc-hint")
-    return facts, opened.notices, [Section("Rows", join([caption, table(head, body)]), wide=True)]
+    notices = opened.notices + ([review.problem] if review.problem and view.flagged else [])
+    return facts, notices, [Section("Rows", join([caption, table(head, body)]), wide=True)]
 
 
 def layers_sections(forest: ExperimentForest, query: Mapping[str, str | list[str]],

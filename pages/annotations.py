@@ -11,8 +11,8 @@ import urllib.parse
 import dash
 from dash import dcc, html
 
-from components.overview.annotations import status_class
 from components.shared import ids
+from components.shared.notes import status_class
 from server import annotations as notes_server
 
 dash.register_page(__name__, path="/annotations", title="Annotations · Compress & Compare",

@@ -14,6 +14,7 @@ from backend.viewstate.behaviors import head_key, initial_pos, rows_key
 from components.behaviors.layout import Slots, page_layout, placeholder
 from pages import _behaviors_callbacks as cb
 from pages import _behaviors_data as bd
+from pages import _behaviors_notes  # noqa: F401  the instance notes' callbacks
 
 dash.register_page(__name__, path="/behaviors", title="Behaviors · Compress & Compare", name="Behaviors")
 
@@ -27,4 +28,4 @@ def layout(**query: str) -> html.Div:
     slots = Slots(*cb.rows_slots(view, initial_pos(view)), *cb.head_slots(view),
                   rows_key(view), head_key(view))
     return page_layout(view, opened.notices, opened.comparisons, opened.class_names,
-                       opened.relative_only, slots)
+                       opened.relative_only, slots, bd.statuses())

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from backend.behaviors.data import CORRECTNESS, BehaviorData, text_predictions
+from backend.behaviors.flags import wanted
 from backend.behaviors.flips import flip_attribution, operation_label
 from backend.behaviors.query import QueryResult, rows_csv
 from backend.behaviors.query import query as run_query
@@ -32,6 +33,7 @@ from backend.viewstate.links import detail_models
 FAILURES = (InspectorError, CacheError, ValueError, KeyError)
 
 Sort = tuple[str, str] | None
+Flags = Mapping[str, str]  # instance id -> latest review status (backend.behaviors.flags)
 
 
 @dataclass(frozen=True)
@@ -109,26 +111,29 @@ def view_data(engine: Engine, view: BehaviorView) -> BehaviorData:
     return behavior_data(engine, list(view.models))
 
 
-def behavior_query(view: BehaviorView, sort: Sort = None, page: int = 0) -> BehaviorQuery:
-    """The backend query of a view, for one page and sort order."""
+def behavior_query(view: BehaviorView, sort: Sort = None, page: int = 0,
+                   flags: Flags | None = None) -> BehaviorQuery:
+    """The backend query of a view, for one page and sort order; ``flags`` are the instances'
+    review statuses, which the view's review filter keeps (none kept when they are unknown)."""
     return BehaviorQuery(
         comparison=view.comparison or CORRECTNESS, mode=view.mode, level=view.level,
         class_filter=view.class_filter if view.level == "instance" else None,
         brushes=view.brush_map(), sort=sort, page=page, page_size=PAGE_SIZE, wrong_by=view.wrong,
-        pair=view.pair,
+        pair=view.pair, instances=wanted(flags or {}, view.flag) if view.flagged else None,
     )
 
 
-def run(engine: Engine, view: BehaviorView, sort: Sort = None,
-        page: int = 0) -> tuple[BehaviorData, QueryResult]:
+def run(engine: Engine, view: BehaviorView, sort: Sort = None, page: int = 0,
+        flags: Flags | None = None) -> tuple[BehaviorData, QueryResult]:
     """Data and one query result."""
     data = view_data(engine, view)
-    return data, run_query(data, behavior_query(view, sort, page))
+    return data, run_query(data, behavior_query(view, sort, page, flags))
 
 
-def export_csv(engine: Engine, view: BehaviorView, sort: Sort) -> tuple[str, str]:
+def export_csv(engine: Engine, view: BehaviorView, sort: Sort,
+               flags: Flags | None = None) -> tuple[str, str]:
     """(CSV text of every filtered row, not only one page; its file name)."""
-    text = rows_csv(view_data(engine, view), behavior_query(view, sort, 0))
+    text = rows_csv(view_data(engine, view), behavior_query(view, sort, 0, flags))
     return text, f"behaviors-{view.level}-{view.comparison}.csv".replace(" ", "_")
 
 

@@ -1,5 +1,5 @@
 """Which rows the Behaviors table holds for a query, in which order: the class or instance
-rows kept by the class filter, wrong_by and pair, then brushed and sorted."""
+rows kept by the class filter, wrong_by, pair and the review filter, then brushed and sorted."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ class BehaviorQuery:
     page_size: int = PAGE_SIZE
     wrong_by: int | None = None
     pair: tuple[str, str] | None = None  # keep instances on which these two models disagree
+    instances: frozenset[str] | None = None  # keep only these instance ids (the flagged ones)
 
 
 @dataclass
@@ -41,7 +42,7 @@ class _Table:
     value: np.ndarray | None  # (k, R)
     difference: np.ndarray    # (k, R)
     counts: np.ndarray        # (R,) instances per row (1 at instance level)
-    keep: np.ndarray          # (n,) instances passing class filter, wrong_by and pair
+    keep: np.ndarray          # (n,) instances passing class filter, wrong_by, pair, instances
     order: np.ndarray         # positions into keys: brushed and sorted
 
 
@@ -54,6 +55,8 @@ def _instance_keep(data: BehaviorData, q: BehaviorQuery) -> np.ndarray:
     if q.pair is not None and len(q.pair) == 2 and all(m in data.models for m in q.pair):
         a, b = (data.models.index(m) for m in q.pair)
         keep &= data.predicted[a] != data.predicted[b]
+    if q.instances is not None:
+        keep &= np.isin(np.asarray(data.instance_ids).astype(str), sorted(q.instances))
     return keep
 
 

@@ -36,8 +36,9 @@ def _when(value: datetime) -> str:
     return aware.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _flag_class(status: str) -> str:
-    """The app's badge class (components/overview/annotations.py), so statuses look the same."""
+def flag_class(status: str) -> str:
+    """A status's badge class (``cc-flag-regression``), one rule for the app and its snapshots, so
+    statuses look the same; declared names get a neutral colour."""
     return "cc-flag cc-flag-" + (re.sub(r"[^a-z0-9]+", "-", status.lower()).strip("-") or "other")
 
 
@@ -56,7 +57,7 @@ def notes_section(notes: Sequence[NoteLike] | None, *, problem: str | None = Non
         return Section(TITLE, tag("p", f"No review notes{scope}.", class_="cc-hint snap-notes-none"))
     newest = sorted(notes, key=lambda n: n.updated_at, reverse=True)
     shown = newest[:max(0, limit)]
-    rows = [[_model(n), tag("span", n.status, class_=_flag_class(n.status)),
+    rows = [[_model(n), tag("span", n.status, class_=flag_class(n.status)),
              tag("div", n.note, class_="cc-note-text"), n.author, _when(n.updated_at)] for n in shown]
     count = f"{len(notes):,} note{'s' if len(notes) != 1 else ''}{scope}, newest first."
     parts: list[Html] = [tag("p", count, class_="cc-hint"),

@@ -1,10 +1,12 @@
 """The Behaviors page's view state: the one schema of its query string (every view is a bookmark).
 
 Keys (ARCHITECTURE.md): models, base, comparison, mode, level, class, sort=model:desc,
-brush=model:lo:hi;..., page, plus ours: wrong=k (exactly k models wrong) and pair=a,b (rows where
-two models disagree). Model ids inside sort, brush and pair are written with the codec's one
-escaping scheme, so any id survives. Values that do not parse are dropped and reported with
-the codec's notices, never raised.
+brush=model:lo:hi;..., page, plus ours: wrong=k (exactly k models wrong), pair=a,b (rows where
+two models disagree), flagged=1 (only instances with a review note) and flag=regression,...
+(only instances whose latest review status is one of these; the Overview's ``flag=`` spelling).
+Model ids inside sort, brush and pair are written with the codec's one escaping scheme, so any
+id survives. Values that do not parse are dropped and reported with the codec's notices, never
+raised.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ MODES = ("absolute", "relative")
 LEVELS = ("class", "instance")
 DIRECTIONS = SORT_DIRECTIONS
 MAX_PAGE = 10**9
+ANY_STATUS = "*"  # the review filter's "flagged only" choice (any status)
+MAX_FLAG = 64  # a review status's longest name (backend.annotations.records.MAX_STATUS)
 
 Query = Mapping[str, str | list[str]]
 
@@ -52,6 +56,12 @@ class BehaviorView:
     page: int = 0
     wrong: int | None = None
     pair: tuple[str, str] | None = None
+    flagged: bool = False  # only instances with a review note in this comparison or globally
+    flag: tuple[str, ...] = ()  # ... whose latest status is one of these (implies ``flagged``)
+
+    def __post_init__(self) -> None:
+        if self.flag and not self.flagged:  # one spelling of "filtered by status"
+            object.__setattr__(self, "flagged", True)
 
     def with_(self, **changes) -> BehaviorView:
         """A copy with some fields changed (frozen dataclasses need this spelled out)."""
@@ -64,7 +74,7 @@ class BehaviorView:
     @property
     def filtered(self) -> bool:
         """Whether some filter narrows the rows (the summary then says 'Filtered Dataset')."""
-        return bool(self.brushes or self.wrong is not None or self.pair
+        return bool(self.brushes or self.wrong is not None or self.pair or self.flagged
                     or (self.level == "instance" and self.class_filter is not None))
 
     def to_query(self) -> str:
@@ -80,6 +90,8 @@ class BehaviorView:
             page=str(self.page) if self.page else None,
             wrong=str(self.wrong) if self.wrong is not None else None,
             pair=encode_ids(self.pair) if self.pair else None,
+            flagged="1" if self.flagged and not self.flag else None,
+            flag=encode_ids(self.flag) or None,
         )
 
 
@@ -116,8 +128,10 @@ def parse(query: Query, known: Mapping | set, *, comparisons: Sequence[str], n_c
     page = _int(q.get("page"), "page", 0, MAX_PAGE, problems) or 0
     wrong = _int(q.get("wrong"), "wrong", 0, len(models), problems)
     pair = _pair(q.get("pair"), models, problems)
+    flagged = _flagged(q.get("flagged"), problems)
+    flag = _flags(query.get("flag"), problems)
     view = BehaviorView(tuple(models), base, comparison, mode, level, class_filter, sort, brushes, page,
-                        wrong, pair)
+                        wrong, pair, flagged, flag)
     return view, notices + [ignored(p) for p in problems]
 
 
@@ -179,6 +193,26 @@ def _pair(value: str | None, models: Sequence[str], problems: list[str]) -> tupl
     return None
 
 
+def _flagged(value: str | None, problems: list[str]) -> bool:
+    if value in (None, "", "0"):
+        return False
+    if value != "1":
+        problems.append(f"flagged={value[:80]!r} is not 1; ignored")
+        return False
+    return True
+
+
+def _flags(value: str | list[str] | None, problems: list[str]) -> tuple[str, ...]:
+    """'regression,needs review': statuses, each once; one longer than any status is dropped."""
+    out: list[str] = []
+    for status in decode_ids(value):
+        if len(status) > MAX_FLAG:
+            problems.append(f"flag '{status[:80]}' is longer than {MAX_FLAG} characters; ignored")
+        elif status not in out:
+            out.append(status)
+    return tuple(out)
+
+
 def _float(text: str) -> float | None:
     try:
         value = float(text)
@@ -195,6 +229,7 @@ def view_to_dict(view: BehaviorView) -> dict:
         "sort": list(view.sort) if view.sort else None,
         "brushes": [list(b) for b in view.brushes], "page": view.page, "wrong": view.wrong,
         "pair": list(view.pair) if view.pair else None,
+        "flagged": view.flagged, "flag": list(view.flag),
     }
 
 
@@ -207,6 +242,7 @@ def view_from_dict(data: Mapping) -> BehaviorView:
         tuple((m, float(lo), float(hi)) for m, lo, hi in data.get("brushes") or []),
         int(data.get("page") or 0), data.get("wrong"),
         tuple(data["pair"]) if data.get("pair") else None,
+        bool(data.get("flagged")), tuple(data.get("flag") or ()),
     )
 
 
@@ -221,7 +257,8 @@ def apply_action(view: BehaviorView, action: str | None, value: object = None, *
     """The view after one control changed; ``components.behaviors.events`` decodes the control.
 
     Actions and their values: ``level`` (toggle), ``class`` (index or None), ``comparison``,
-    ``mode``, ``wrong`` (count or None), ``clear``, ``clear_pair``, ``brush`` ((model, (lo, hi)
+    ``mode``, ``wrong`` (count or None), ``review`` (None: every row, ``"*"``: flagged only, or
+    statuses as ``flag=`` writes them), ``clear``, ``clear_pair``, ``brush`` ((model, (lo, hi)
     or None)), ``drill`` (a clicked class row's index or None) and ``pair`` ((a, b) or None).
     Whatever changes the rows goes back to page 0; an unknown action changes nothing. A
     comparison in ``relative_only`` switches the view to Relative, and Absolute is refused for it.
@@ -238,8 +275,12 @@ def apply_action(view: BehaviorView, action: str | None, value: object = None, *
         return view.with_(**{action: value}, brushes=(), page=0)
     if action == "wrong":
         return view.with_(wrong=value, page=0)
+    if action == "review":
+        statuses = () if value in (None, ANY_STATUS) else tuple(decode_ids(value))
+        return view.with_(flagged=value is not None, flag=statuses, page=0)
     if action == "clear":
-        return view.with_(brushes=(), wrong=None, pair=None, class_filter=None, page=0)
+        return view.with_(brushes=(), wrong=None, pair=None, class_filter=None, flagged=False, flag=(),
+                          page=0)
     if action == "clear_pair":
         return view.with_(pair=None, page=0)
     if action == "brush":
@@ -253,9 +294,18 @@ def apply_action(view: BehaviorView, action: str | None, value: object = None, *
     return view
 
 
+def review_choice(view: BehaviorView) -> str | None:
+    """The review filter's value for a view (the inverse of the ``review`` action)."""
+    if not view.flagged:
+        return None
+    return encode_ids(view.flag) if view.flag else ANY_STATUS
+
+
 # --- what must be redrawn ------------------------------------------------------------------------
-ROWS_FIELDS = ("models", "base", "comparison", "mode", "level", "class_filter", "brushes", "wrong", "pair")
-HEAD_FIELDS = ("models", "base", "comparison", "mode", "level", "class_filter", "wrong", "pair")
+ROWS_FIELDS = ("models", "base", "comparison", "mode", "level", "class_filter", "brushes", "wrong", "pair",
+               "flagged", "flag")
+HEAD_FIELDS = ("models", "base", "comparison", "mode", "level", "class_filter", "wrong", "pair", "flagged",
+               "flag")
 
 
 def view_key(view: BehaviorView, fields: Sequence[str]) -> str:

@@ -57,6 +57,8 @@ def action_of(trigger: object, value: object) -> tuple[str | None, object]:
         return None, None
     if trigger in (ids.BH_CLASS, ids.BH_WRONG):
         return ("class" if trigger == ids.BH_CLASS else "wrong"), _choice(value)
+    if trigger == ids.BH_REVIEW:
+        return "review", value or None
     if trigger == ids.BH_FLIPS:
         return "pair", clicked_pair(value)
     return _SIMPLE.get(trigger), value

@@ -8,7 +8,7 @@ so the browser only draws.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import dash_ag_grid as dag
 import numpy as np
@@ -16,6 +16,7 @@ import numpy as np
 from backend.behaviors import PAGE_SIZE
 from backend.present.formatting import d3_format
 from backend.present.scales import score_colors
+from components.shared.notes import status_class
 
 ITEM_WIDTH = 320
 TEXT_ITEM_WIDTH = 600  # spec §1.9: the instance column of text at instance level
@@ -174,12 +175,13 @@ def _caption(comparison: str, mode: str, model: str, base: str, shown: float, va
 def page_rows(rows: list[dict], level: str, models: Sequence[str], base: str, mode: str,
               domain: tuple[float, float], diverging: bool, fmt: str, comparison: str, has_value: bool,
               render: Callable[[int], dict] | None = None, value_fmt: str = ".3~g",
-              link: Callable[[str], str] | None = None) -> list[dict]:
+              link: Callable[[str], str] | None = None, flags: Mapping[str, str] | None = None) -> list[dict]:
     """Grid rows for one page: the item cell and one renderer payload per model.
 
     ``render(index)`` gives an instance's picture or text ({'image': data URI} or {'text': ...});
     ``link(instance id)`` the href of its per-layer drill-down. Both are called only for the
-    rows of this page.
+    rows of this page. ``flags`` (instance id -> latest review status): an instance row carries
+    its badge and the button that opens its notes (``flags`` None: no notes on this page).
     """
     cells = _cells(rows, models, base, mode, domain, diverging, fmt, comparison, has_value, value_fmt)
     out = []
@@ -192,6 +194,11 @@ def page_rows(rows: list[dict], level: str, models: Sequence[str], base: str, mo
                     **(render(row["index"]) if render else {})}
             if link is not None:
                 item["layers"] = link(item["id"])
+            if flags is not None:
+                item["notes"] = True
+                if item["id"] in flags:
+                    item["flag"] = flags[item["id"]]
+                    item["flagClass"] = status_class(flags[item["id"]])
             key = f"i:{row['index']}"
         out.append({"key": key, "item": item, **model_cells})
     return out

@@ -9,6 +9,7 @@ from typing import NamedTuple
 from dash import dcc, html
 
 from backend.viewstate.behaviors import BehaviorView, initial_pos, view_to_dict, with_pos
+from components.behaviors.notes import notes_card
 from components.behaviors.toolbar import HIDDEN, toolbar
 from components.shared import ids
 from components.shared.detail_sidebar import detail_sidebar
@@ -74,9 +75,10 @@ def _extras(slots: Slots) -> html.Details:
 
 def page_layout(view: BehaviorView, lines: Sequence[str], comparisons: Sequence[str],
                 class_names: Sequence[str], relative_only: Collection[str] = (),
-                slots: Slots | None = None) -> html.Div:
+                slots: Slots | None = None, statuses: Sequence[str] = ()) -> html.Div:
     """The whole page for a view, with what ``slots`` holds already drawn: cached predictions show
-    on the first render, with no callback round trip (the callbacks redraw the slots later)."""
+    on the first render, with no callback round trip (the callbacks redraw the slots later).
+    ``statuses``: the review statuses (the review filter and the instance notes' form)."""
     slots = slots or Slots()
     main = html.Div([
         *notices(lines),
@@ -84,8 +86,9 @@ def page_layout(view: BehaviorView, lines: Sequence[str], comparisons: Sequence[
             job_controls(ids.BH_LOAD, ids.BH_CANCEL, ids.BH_PROGRESS, ids.BH_STATUS, "Load predictions"),
         ], className="bh-job"),
         html.Div(slots.empty, id=ids.BH_EMPTY),
-        toolbar(view, comparisons, class_names, relative_only, slots.toolbar),
+        toolbar(view, comparisons, class_names, relative_only, slots.toolbar, statuses),
         html.Div(slots.chips, id=ids.BH_FILTERS, className="bh-filters"),
+        notes_card(statuses),
         html.Div([
             html.Div(slots.summary, id=ids.BH_SUMMARY),
             html.Div(slots.hists, id=ids.BH_HISTS),

@@ -3,7 +3,7 @@ histograms, flip matrix and attribution, and one page of grid rows (pure builder
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 from dash import html
@@ -70,10 +70,12 @@ def layers_link(models: Sequence[str], base: str | None, instance: str) -> str:
 
 
 def grid_rows(view: BehaviorView, comp: ComparisonResult, result: QueryResult,
-              render: Callable[[int], dict]) -> list[dict]:
-    """One page of grid rows; at the instance level each has its picture and its Layers link."""
+              render: Callable[[int], dict], flags: Mapping[str, str] | None = None) -> list[dict]:
+    """One page of grid rows; at the instance level each has its picture, its Layers link and
+    its latest review status (``flags``: instance id -> status)."""
     instances = view.level == "instance"
     return page_rows(result.rows, view.level, view.models, view.base, result.mode, result.domain,
                      result.diverging, _format(comp, result), view.comparison, comp.has_value,
                      render=render if instances else None, value_fmt=comp.options.get("format") or ".3~g",
-                     link=(lambda i: layers_link(view.models, view.base, i)) if instances else None)
+                     link=(lambda i: layers_link(view.models, view.base, i)) if instances else None,
+                     flags=flags if instances else None)

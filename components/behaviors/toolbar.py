@@ -7,7 +7,8 @@ from collections.abc import Collection, Sequence
 
 from dash import dcc, html
 
-from backend.viewstate.behaviors import MODES, BehaviorView, modes
+from backend.viewstate.behaviors import ANY_STATUS, MODES, BehaviorView, modes, review_choice
+from backend.viewstate.codec import encode_ids
 from components.behaviors.events import ANY
 from components.shared import ids
 
@@ -24,11 +25,22 @@ def class_box_style(view: BehaviorView) -> dict:
     return HIDDEN if view.level == "class" else {}
 
 
-def toolbar_state(view: BehaviorView) -> tuple[str, dict, int, int]:
-    """The controls the view sets back: level label, class box style, class and errors values."""
+def toolbar_state(view: BehaviorView) -> tuple[str, dict, int, int, str]:
+    """The controls the view sets back: level label, class box style, class, errors and review
+    values."""
     return (level_label(view), class_box_style(view),
             view.class_filter if view.class_filter is not None else ANY,
-            view.wrong if view.wrong is not None else ANY)
+            view.wrong if view.wrong is not None else ANY, review_choice(view) or "")
+
+
+def review_options(view: BehaviorView, statuses: Sequence[str]) -> list[dict]:
+    """Every row, flagged only, one option per status, and the URL's own choice of several."""
+    options = [{"label": "All rows", "value": ""}, {"label": "Flagged only", "value": ANY_STATUS}]
+    options += [{"label": f"Flagged {s}", "value": encode_ids([s])} for s in statuses]
+    chosen = review_choice(view)
+    if chosen and chosen not in {o["value"] for o in options}:
+        options.append({"label": "Flagged " + " or ".join(view.flag), "value": chosen})
+    return options
 
 
 def mode_options(comparison: str | None, relative_only: Collection[str] = ()) -> list[dict]:
@@ -56,14 +68,16 @@ def _control(label: str, control, **kwargs) -> html.Div:
 
 
 def toolbar(view: BehaviorView, comparisons: Sequence[str], class_names: Sequence[str],
-            relative_only: Collection[str] = (), style: dict | None = None) -> html.Div:
-    """Hidden until predictions are loaded (``style``; the rows callback shows it)."""
+            relative_only: Collection[str] = (), style: dict | None = None,
+            statuses: Sequence[str] = ()) -> html.Div:
+    """Hidden until predictions are loaded (``style``; the rows callback shows it); ``statuses``:
+    the review statuses the review filter offers."""
     n = len(view.models)
     wrong_options = [{"label": "Any", "value": ANY}] + [
         {"label": f"exactly {k} of {n} wrong", "value": k} for k in range(n + 1)]
     class_options = [{"label": "All", "value": ANY}] + [
         {"label": c, "value": i} for i, c in enumerate(class_names)]
-    _, box_style, class_value, wrong_value = toolbar_state(view)
+    _, box_style, class_value, wrong_value, review_value = toolbar_state(view)
     options, mode = mode_state(view, relative_only)
     return html.Div([
         html.Button(level_label(view), id=ids.BH_LEVEL, n_clicks=0, className="cc-button"),
@@ -76,6 +90,10 @@ def toolbar(view: BehaviorView, comparisons: Sequence[str], class_names: Sequenc
         dcc.RadioItems(id=ids.BH_MODE, options=options, value=mode, inline=True, className="cc-toggle"),
         _control("Errors:", dcc.Dropdown(id=ids.BH_WRONG, options=wrong_options, value=wrong_value,
                                          clearable=False, className="cc-dropdown")),
+        _control("Review:", dcc.Dropdown(id=ids.BH_REVIEW, options=review_options(view, statuses),
+                                         value=review_value, clearable=False, className="cc-dropdown",
+                                         searchable=False),
+                 title="Instances with review notes (Note ✎ on a row)"),
         html.Button("Clear filters", id=ids.BH_CLEAR, n_clicks=0, className="cc-button"),
         html.Button("Export CSV", id=ids.BH_EXPORT, n_clicks=0, className="cc-button"),
         dcc.Download(id=ids.BH_DOWNLOAD),
@@ -93,4 +111,6 @@ def filter_chips(view: BehaviorView, class_names: Sequence[str]) -> list[html.Sp
         chips.append(f"exactly {view.wrong} of {len(view.models)} models wrong")
     if view.pair:
         chips.append(f"{view.pair[0]} and {view.pair[1]} disagree")
+    if view.flagged:
+        chips.append("flagged " + " or ".join(view.flag) if view.flag else "flagged only")
     return [html.Span(c, className="bh-chip") for c in chips]

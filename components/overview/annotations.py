@@ -6,41 +6,18 @@ renders them as text, never HTML or markdown); the stylesheet keeps their line b
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from dash import dcc, html
 
 from components.shared import ids
+from components.shared.notes import note_item, note_list, status_class
+
+__all__ = ["note_item", "note_list", "notes_panel", "status_class"]
 
 if TYPE_CHECKING:  # the builders need no database driver installed
     from backend.annotations import Annotation
-
-
-def status_class(status: str) -> str:
-    """A CSS class per status (``cc-flag-regression``); declared names get a neutral colour."""
-    return "cc-flag cc-flag-" + (re.sub(r"[^a-z0-9]+", "-", status.lower()).strip("-") or "other")
-
-
-def note_item(note: Annotation) -> html.Li:
-    """One note: its status, author and time, then its text (inert)."""
-    where = "" if note.scope == "global" else f" · in {note.scope}"
-    what = f" · instance {note.instance_id}" if note.instance_id is not None else ""
-    return html.Li(
-        [html.Span(note.status, className=status_class(note.status)),
-         html.Span(f" {note.author} · {note.updated_at:%Y-%m-%d %H:%M} UTC{what}{where}",
-                   className="cc-note-meta"),
-         html.Div(note.note, className="cc-note-text")],
-        className="cc-note",
-    )
-
-
-def note_list(notes: Sequence[Annotation]) -> list:
-    """The notes, newest first, or a hint when there are none."""
-    if not notes:
-        return [html.P("No review notes yet.", className="cc-hint")]
-    return [html.Ul([note_item(n) for n in reversed(notes)], className="cc-note-list")]
 
 
 def notes_panel(model_id: str | None, notes: Sequence[Annotation] | None, statuses: Sequence[str],

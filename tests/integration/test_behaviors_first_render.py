@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.viewstate.behaviors import rows_key
+from backend.viewstate.behaviors import rows_key, view_to_dict
 from components.shared import ids
 from server import cli
 from tests.support import tiny
@@ -112,3 +112,48 @@ def test_only_dashs_own_cancel_callback_listens_to_a_cancel_click(app):
     assert stamped == [ids.BH_CANCEL]  # the empty state, refreshed after a cancel
     status = [d["output"] for d in deps if f"{ids.BH_STATUS}.children" in d["output"]]
     assert len(status) == 1  # only the job writes its status line
+
+
+def test_instance_flags_filter_the_first_render_and_mark_the_rows(app):
+    """Notes saved on two instances (one for this comparison, one for another): flagged=1 keeps
+    the one of this comparison, its grid row carries the badge; other comparisons' notes do not
+    count."""
+    from pages import _behaviors_callbacks as cb
+    from pages import _behaviors_data as bd
+    from pages import behaviors
+    from server import annotations as notes_server
+
+    query = {"models": ",".join(MODELS), "base": "base", "level": "instance"}
+    with app.server.app_context():
+        view = bd.open_view(query).view
+        bd.load_predictions(view, lambda _done, _total: None)
+        store = notes_server.store()
+        store.add("base", "regression", "", "anonymous", target="instance", instance_id="3", scope=bd.scope(view))
+        store.add("base", "approved", "", "anonymous", target="instance", instance_id="4",
+                  scope=bd.scope(view.with_(models=("base", "child"))))
+        page = behaviors.layout(**query, flagged="1")
+        summary = json.dumps(_find(page, ids.BH_SUMMARY)["children"], default=str)
+        assert "Filtered Dataset" in summary and "1 instances" in summary
+        assert _find(page, ids.BH_REVIEW)["value"] == "*"
+        flagged = view.with_(flagged=True)
+        [answer], _go, _pos = cb.serve_rows([{"startRow": 0, "endRow": 50}], view_to_dict(flagged), None)
+        assert [(r["item"]["id"], r["item"].get("flag")) for r in answer["rowData"]] == [("3", "regression")]
+        [every], _go, _pos = cb.serve_rows([{"startRow": 0, "endRow": 50}], view_to_dict(view), None)
+        assert answer["rowCount"] == 1 and every["rowCount"] > 1
+        assert {r["item"]["id"]: r["item"].get("flag") for r in every["rowData"]}["4"] is None
+
+
+def test_a_database_that_is_down_leaves_the_rows_and_says_why_when_filtering(app, monkeypatch):
+    from pages import _behaviors_data as bd
+    from pages import behaviors
+    from tests.support.gunicorn import free_port
+
+    monkeypatch.setenv("CC_ANNOTATIONS_URL", f"postgresql+psycopg://cc@127.0.0.1:{free_port()}/cc")
+    query = {"models": ",".join(MODELS), "base": "base", "level": "instance"}
+    with app.server.app_context():
+        bd.load_predictions(bd.open_view(query).view, lambda _done, _total: None)
+        every = behaviors.layout(**query)
+        flagged = behaviors.layout(**query, flagged="1")
+    assert '"type": "behaviors-grid"' in _text(every) and "annotations:" not in _text(every)
+    line = _find(flagged, ids.BH_EMPTY)["children"]["props"]["children"]
+    assert line.startswith("annotations: postgresql+psycopg://cc@127.0.0.1:") and "\n" not in line

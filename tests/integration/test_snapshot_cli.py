@@ -14,6 +14,7 @@ from tests.support.bad_experiment import write_experiment
 
 HOSTILE = '<script>alert("a")</script>'
 IDS = {"a": HOSTILE, "b": "b&<img src=x onerror=alert(1)>"}
+NOTE = "<script>alert(1)</script> drops 3 points on class 7"
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +78,28 @@ def test_behaviors_snapshot_shows_cached_rows_whole(config: Path, tmp_path: Path
     assert "instance 0" in page  # the tiny inspector's text instances, whole
 
 
+def test_behaviors_snapshot_marks_flagged_instances_and_keeps_the_filter(config: Path, tmp_path: Path,
+                                                                        capsys, monkeypatch):
+    from backend.annotations import database_url, open_store
+    from backend.behaviors.flags import comparison_scope
+
+    monkeypatch.setenv("CC_ANNOTATIONS_URL", f"sqlite:///{tmp_path / 'notes.sqlite'}")
+    test_behaviors_snapshot_shows_cached_rows_whole(config, tmp_path, capsys)  # predictions cached
+    store = open_store(database_url(None, tmp_path))
+    try:
+        store.add("root", "regression", NOTE, "alice", target="instance", instance_id="7",
+                  scope=comparison_scope(["root", "c"], "root"))
+    finally:
+        store.close()
+    url = "/behaviors?models=root,c&base=root&level=instance"
+    code, err = _run(config, url + "&flagged=1", tmp_path / "f.html", capsys)
+    assert code == 0, err
+    page = (tmp_path / "f.html").read_text()
+    assert "Page 1 of 1: 1 of 1 rows" in page and "#7 · label" in page
+    assert '<span class="cc-flag cc-flag-regression">regression</span>' in page
+    assert "<script>alert(1)" not in page and "drops 3 points on class 7" in page  # the note, inert
+
+
 def test_export_button_downloads_the_same_file_for_the_current_url(config: Path):
     from pages._snapshot_callbacks import export_snapshot
     from server.factory import create_app
@@ -88,9 +111,6 @@ def test_export_button_downloads_the_same_file_for_the_current_url(config: Path)
     assert name.startswith("tiny-script-alert-a-script-overview-") and name.endswith(".html")
     page = sent["content"]
     assert page.count("snap-selected") == 2 and "<script>alert" not in page
-
-
-NOTE = "<script>alert(1)</script> drops 3 points on class 7"
 
 
 @pytest.fixture

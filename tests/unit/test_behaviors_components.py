@@ -10,7 +10,7 @@ from backend.viewstate.behaviors import BehaviorView, apply_action
 from backend.viewstate.codec import decode_ids
 from components.behaviors.events import action_of, brush_range, clicked_class, clicked_pair
 from components.behaviors.sections import grid_rows, layers_link
-from components.behaviors.toolbar import filter_chips, toolbar_state
+from components.behaviors.toolbar import filter_chips, review_options, toolbar_state
 from components.shared import ids
 from tests.support.behaviors_data import make_data
 
@@ -42,8 +42,24 @@ def test_payloads_that_mean_nothing_decode_to_none():
 def test_decoded_events_drive_the_reducer():
     view = apply_action(V, *action_of({"type": ids.BH_GRID, "key": "k"}, {"value": {"kind": "class", "cls": 1}}))
     assert view == V.with_(level="instance", class_filter=1, page=0)
-    assert toolbar_state(view) == ("‹ Classes", {}, 1, -1)
-    assert toolbar_state(V) == ("Show All Instances", {"display": "none"}, -1, -1)
+    assert toolbar_state(view) == ("‹ Classes", {}, 1, -1, "")
+    assert toolbar_state(V) == ("Show All Instances", {"display": "none"}, -1, -1, "")
+    flagged = apply_action(V, *action_of(ids.BH_REVIEW, "*"))
+    assert flagged == V.with_(flagged=True, page=0) and toolbar_state(flagged)[-1] == "*"
+    regression = apply_action(flagged, *action_of(ids.BH_REVIEW, "regression"))
+    assert regression.flag == ("regression",) and regression.flagged
+    assert toolbar_state(regression)[-1] == "regression"
+    assert apply_action(regression, *action_of(ids.BH_REVIEW, "")) == V.with_(page=0)
+    assert apply_action(regression, "clear") == V.with_(page=0)
+
+
+def test_review_filter_offers_each_status_and_the_urls_own_choice():
+    values = [o["value"] for o in review_options(V, ("needs review", "a,b"))]
+    assert values == ["", "*", "needs review", "a%2Cb"]
+    several = V.with_(flag=("regression", "approved"))
+    options = review_options(several, ("regression", "approved"))
+    assert options[-1] == {"label": "Flagged regression or approved", "value": "regression,approved"}
+    assert toolbar_state(several)[-1] == "regression,approved"
 
 
 def test_filter_chips_name_every_filter():
@@ -51,6 +67,9 @@ def test_filter_chips_name_every_filter():
     chips = [c.children for c in filter_chips(view, ("cat", "dog"))]
     assert chips == ["class dog", "m1: 0 … 0.5", "exactly 2 of 3 models wrong", "m1 and m2 disagree"]
     assert view.filtered and not V.filtered
+    assert [c.children for c in filter_chips(V.with_(flagged=True), ())] == ["flagged only"]
+    assert [c.children for c in filter_chips(V.with_(flag=("regression",)), ())] == ["flagged regression"]
+    assert V.with_(flagged=True).filtered
 
 
 def test_instance_rows_link_to_layers_with_the_compared_models():
@@ -70,3 +89,22 @@ def test_instance_rows_link_to_layers_with_the_compared_models():
     classes = grid_rows(V, data.comparisons[CORRECTNESS], query(data, BehaviorQuery(CORRECTNESS)),
                         lambda i: {"text": "never"})
     assert all("layers" not in r["item"] and "text" not in r["item"] for r in classes)
+
+
+def test_instance_rows_carry_their_review_badge_and_note_button():
+    """Flags travel by instance id: the flagged row has its status and badge class, every instance
+    row has the Note button, class rows have neither."""
+    data, _, _ = make_data()
+    view = V.with_(models=data.models, base=data.models[0], level="instance")
+    result = query(data, BehaviorQuery(CORRECTNESS, level="instance", page_size=5))
+    flagged_id = str(result.rows[1]["id"])
+    rows = grid_rows(view, data.comparisons[CORRECTNESS], result, lambda i: {}, {flagged_id: "needs review"})
+    items = [r["item"] for r in rows]
+    assert all(i["notes"] for i in items)
+    assert [i.get("flag") for i in items] == [None, "needs review", None, None, None]
+    assert items[1]["flagClass"] == "cc-flag cc-flag-needs-review"
+    assert all("notes" not in i for i in (r["item"] for r in grid_rows(view, data.comparisons[CORRECTNESS],
+                                                                        result, lambda i: {})))
+    classes = grid_rows(V, data.comparisons[CORRECTNESS], query(data, BehaviorQuery(CORRECTNESS)),
+                        lambda i: {}, {flagged_id: "regression"})
+    assert all("notes" not in r["item"] and "flag" not in r["item"] for r in classes)

@@ -60,10 +60,13 @@ def views(draw, ids=MODEL_ID) -> BehaviorView:
         brushes.append((m, lo, hi))
     pair = tuple(draw(st.permutations(models))[:2]) if len(models) > 1 and draw(st.booleans()) else None
     sort = (draw(st.sampled_from(models)), draw(st.sampled_from(["desc", "asc"]))) if draw(st.booleans()) else None
+    flag = tuple(draw(st.lists(HOSTILE | st.sampled_from(["regression", "needs review"]), unique=True,
+                               max_size=2)))
     return BehaviorView(
         models, base, draw(st.none() | st.sampled_from(COMPARISONS)), draw(st.sampled_from(["absolute", "relative"])),
         draw(st.sampled_from(["class", "instance"])), draw(st.none() | st.integers(0, N_CLASSES - 1)), sort,
-        tuple(brushes), draw(st.integers(0, MAX_PAGE)), draw(st.none() | st.integers(0, len(models))), pair)
+        tuple(brushes), draw(st.integers(0, MAX_PAGE)), draw(st.none() | st.integers(0, len(models))), pair,
+        draw(st.booleans()), flag)
 
 
 @settings(max_examples=300, deadline=None)
@@ -96,6 +99,18 @@ def test_query_keys_and_spelling_are_the_bookmarks():
                                "&level=instance&class=3&sort=a%252C2%3Aasc&brush=b%253A1%3A0.25%3A0.5&page=2"
                                "&wrong=1&pair=b%253A1%2Ca%252C2")
     assert BehaviorView(("a", "b"), "a").to_query() == "?models=a%2Cb&base=a"
+    assert BehaviorView(("a", "b"), "a", flagged=True).to_query() == "?models=a%2Cb&base=a&flagged=1"
+    assert BehaviorView(("a", "b"), "a", flag=("needs review", "x,y")).to_query() == \
+        "?models=a%2Cb&base=a&flag=needs+review%2Cx%252Cy"
+
+
+def test_a_status_filter_is_a_flagged_filter():
+    """flag= implies flagged (one view per meaning), and Clear drops both."""
+    assert BehaviorView(("a",), "a", flag=("regression",)).flagged
+    view, notices = parse({"models": "a,b", "flagged": "yes", "flag": "x" * 65 + ",ok,ok"}, {"a", "b"},
+                          comparisons=COMPARISONS, n_classes=10)
+    assert view.flag == ("ok",) and view.flagged
+    assert [n for n in notices if "flagged='yes'" in n] and [n for n in notices if "longer than 64" in n]
 
 
 @settings(max_examples=100, deadline=None)
@@ -106,13 +121,14 @@ def test_store_round_trip(view):
 
 def test_bad_values_are_dropped_with_a_reason():
     query = {"models": "a,b", "base": "a", "comparison": "nope", "mode": "sideways", "level": "x", "class": "99",
-             "sort": "zz:desc", "brush": "a:1:x;q:0:1;a:0:0.5", "page": "-3", "wrong": "7", "pair": "a,a"}
+             "sort": "zz:desc", "brush": "a:1:x;q:0:1;a:0:0.5", "page": "-3", "wrong": "7", "pair": "a,a",
+             "flagged": "2"}
     view, notices = parse(query, {"a", "b"}, comparisons=COMPARISONS, n_classes=10)
     assert view == BehaviorView(("a", "b"), "a", brushes=(("a", 0.0, 0.5),))
     assert all(n.startswith(IGNORED) for n in notices), notices
     text = " | ".join(notices)
     for culprit in ("'nope'", "'sideways'", "'x'", "class=99", "'zz:desc'", "'a:1:x'", "'q:0:1'", "page=-3",
-                    "wrong=7", "'a,a'"):
+                    "wrong=7", "'a,a'", "flagged='2'"):
         assert culprit in text, culprit
     assert "Ignored in the URL: page=-3 is outside 0..1000000000; ignored" in notices
 
