@@ -19,12 +19,38 @@ def panel_for(selection: Sequence[str]) -> list:
     model = selection[0]
     try:
         store = notes_server.store()
-        return notes_panel(model, store.list(model_id=model, target="model"), store.statuses)
+        return notes_panel(model, store.list(model_id=model, target="model"), store.statuses,
+                           user=notes_server.current_user())
     except Exception as exc:  # noqa: BLE001  Unavailable / AnnotationsUnavailable: shown as its line
         if not notes_server.is_unavailable(exc):
             raise
         return notes_panel(model, None, (), problem=str(exc))
 
+
+
+def delete_own(note_id: object) -> str:
+    """Remove a note the signed-in user wrote; the one line saying what happened (a note by
+    someone else is kept: a review note is removed by its author)."""
+    from backend.annotations import AnnotationError
+
+    if not isinstance(note_id, int):
+        return "annotation: no such note"
+    try:
+        store = notes_server.store()
+        note = store.get(note_id)
+        if note is None:
+            return f"annotation {note_id}: no such annotation (deleted already?)"
+        user = notes_server.current_user()
+        if note.author != user:
+            return f"annotation {note_id}: only its author ({note.author}) can delete it"
+        store.delete(note_id)
+    except AnnotationError as exc:
+        return str(exc)
+    except Exception as exc:  # noqa: BLE001  the database is down: its line
+        if not notes_server.is_unavailable(exc):
+            raise
+        return str(exc)
+    return "Deleted."
 
 
 def model_flags() -> dict[str, str]:

@@ -25,13 +25,14 @@ from backend.viewstate.behaviors import view_from_dict
 from components.behaviors.notes import EVERYWHERE, HIDDEN, heading, notes_or_problem
 from components.shared import ids
 from pages import _behaviors_data as bd
+from pages._annotation_data import delete_own
 from server import annotations as notes_server
 
 
 def _notes(view, instance: str) -> list:
     """The card's list for one instance, or its one line when the store cannot be read."""
     try:
-        return notes_or_problem(bd.instance_notes(view, instance))
+        return notes_or_problem(bd.instance_notes(view, instance), user=notes_server.current_user())
     except Exception as exc:  # noqa: BLE001  Unavailable / AnnotationsUnavailable
         if not notes_server.is_unavailable(exc):
             raise
@@ -101,9 +102,36 @@ def save_note(clicks, instance, status, where, text, state, grid_key):
         if not notes_server.is_unavailable(exc):
             raise
         return no_update, str(exc), no_update, no_update, no_update
-    saved = {"at": time.time(), "grid": {"type": ids.BH_GRID, "key": grid_key}}
-    redraw = time.time() if view.flagged else no_update
-    return (_notes(view, instance), f"Saved ({status}).", "", no_update if view.flagged else saved, redraw)
+    return (_notes(view, instance), f"Saved ({status}).", "", *_redraw(view, grid_key))
+
+
+@callback(
+    Output(ids.BH_NOTE_LIST, "children", allow_duplicate=True),
+    Output(ids.BH_NOTE_MESSAGE, "children", allow_duplicate=True),
+    Output(ids.BH_NOTE_SAVED, "data", allow_duplicate=True),
+    Output(ids.BH_READY, "data", allow_duplicate=True),
+    Input({"type": ids.BH_NOTE_DELETE, "id": ALL}, "n_clicks"),
+    State(ids.BH_NOTE_INSTANCE, "data"),
+    State(ids.BH_STATE, "data"),
+    State(ids.BH_GRIDKEY, "data"),
+    prevent_initial_call=True,
+)
+def delete_note(_clicks, instance, state, grid_key):
+    """Delete one of your notes on the open instance; the rows redraw as after a save."""
+    if not ctx.triggered or not ctx.triggered[0]["value"] or not isinstance(ctx.triggered_id, dict):
+        raise PreventUpdate  # the list was drawn (new buttons), nothing pressed
+    line = delete_own(ctx.triggered_id.get("id"))
+    view = view_from_dict(state)
+    redraw = _redraw(view, grid_key)
+    return (_notes(view, instance) if instance else no_update), line, *redraw
+
+
+def _redraw(view, grid_key) -> tuple:
+    """(grid refresh, whole redraw): a view filtered by review status redraws whole (its rows may
+    change); otherwise the grid asks again for the pages it holds."""
+    if view.flagged:
+        return no_update, time.time()
+    return {"at": time.time(), "grid": {"type": ids.BH_GRID, "key": grid_key}}, no_update
 
 
 clientside_callback(  # the grid asks again for the pages it holds: the new badge shows in place

@@ -35,11 +35,13 @@ def heading(instance: str | None, label: str | None = None) -> list:
             *([html.Span(f"Label: {label}", className="cc-hint")] if label else [])]
 
 
-def notes_or_problem(notes: Sequence[Annotation] | None, problem: str | None = None) -> list:
-    """The notes, newest first; or the one line saying why they cannot be read."""
+def notes_or_problem(notes: Sequence[Annotation] | None, problem: str | None = None,
+                     user: str | None = None) -> list:
+    """The notes, newest first (``user``'s with a Delete button); or the one line saying why they
+    cannot be read."""
     if problem is not None:
         return [html.P(problem, className="cc-warn cc-notes-problem")]
-    return note_list(notes or [])
+    return note_list(notes or [], ids.BH_NOTE_DELETE, user)
 
 
 def notes_card(statuses: Sequence[str]) -> html.Div:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the builders need no database driver installed
 
 
 def notes_panel(model_id: str | None, notes: Sequence[Annotation] | None, statuses: Sequence[str],
-                problem: str | None = None) -> list:
+                problem: str | None = None, user: str | None = None) -> list:
     """The section for one selected model (nothing for none or several); ``problem``: the one
     line saying why the notes cannot be shown (the database is down), shown instead."""
     if model_id is None:
@@ -38,4 +38,4 @@ def notes_panel(model_id: str | None, notes: Sequence[Annotation] | None, status
          html.Div(id=ids.OV_NOTE_MESSAGE, className="cc-hint")],
         className="cc-note-form",
     )
-    return [heading, html.Div(note_list(notes or []), id=ids.OV_NOTE_LIST), form]
+    return [heading, html.Div(note_list(notes or [], ids.OV_NOTE_DELETE, user), id=ids.OV_NOTE_LIST), form]

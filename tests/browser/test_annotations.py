@@ -56,6 +56,14 @@ def test_flag_a_demo_model_as_regression(driver, demo_cache: Path, tmp_path: Pat
                                      ".filter(s => !s.innerText.includes('alert(1)')).length")
         assert not [e for e in console_errors(driver) if "alert" in e]
 
+        open_overview(driver, url + "/?sel=cnn", scatter=False)  # its author deletes the note
+        wait_for(driver, "document.querySelector('#overview-note-list .cc-note-delete')", what="Delete")
+        driver.find_element("css selector", "#overview-note-list .cc-note-delete").click()
+        wait_for(driver, "document.querySelector('#overview-note-message')?.innerText === 'Deleted.'",
+                 what="the deleted message")
+        wait_for(driver, f"!{CY}.getElementById('cnn').hasClass('flagged')", what="the ring gone")
+        assert driver.execute_script("return document.querySelectorAll('#overview-note-list .cc-note').length") == 0
+
 
 BH_MODELS = "models=cnn,cnn-gprune95-ft,cnn-iter98-ft&base=cnn"
 # the instance column is pinned left; rows in the grid's order (its DOM order may differ after a refresh)
@@ -119,6 +127,13 @@ def test_flag_instances_on_behaviors_and_keep_only_the_flagged(driver, demo_cach
         everywhere = _note(driver, 3, "needs review", "label looks wrong", everywhere=True)
         wait_for(driver, f"Object.keys({BH_BADGES}).length === 2", what="two badges")
         screenshot(driver, "behaviors-instance-note.png")
+        mistake = _note(driver, 5, "approved", "wrong row")  # its author deletes it again
+        wait_for(driver, f"Object.keys({BH_BADGES}).length === 3", what="three badges")
+        driver.find_element("css selector", "#behaviors-note-list .cc-note-delete").click()
+        wait_for(driver, "document.querySelector('#behaviors-note-message')?.innerText === 'Deleted.'",
+                 what="the deleted message")
+        wait_for(driver, f"!({mistake!r} in {BH_BADGES}) && Object.keys({BH_BADGES}).length === 2",
+                 what="the badge gone")
 
         _pick(driver, "behaviors-review", "Flagged only")
         wait_for(driver, "location.search.includes('flagged=1')", what="flagged=1 in the URL")

@@ -45,3 +45,18 @@ def test_flag_rings_follow_the_axes_and_colour_by_status():
     assert trace["customdata"] == [ids[1], ids[2]]
     assert trace["marker"]["color"] == ["#dc2626", "#6b7280"] and trace["x"] == [0.1, 0.2]
     assert flags_patch(forest, m, m, {}).to_plotly_json()["operations"]
+
+
+def test_only_the_users_own_notes_get_a_delete_button():
+    from datetime import UTC, datetime
+
+    from backend.annotations import Annotation
+
+    now = datetime.now(UTC)
+    notes = [Annotation(1, "model", "m", None, "global", "approved", "ok", "alice", now, now),
+             Annotation(2, "model", "m", None, "global", "regression", "no", "bob", now, now)]
+    shown = note_list(notes, "x-delete", "alice")[0].children  # newest first
+    buttons = [[c.id for c in item.children if getattr(c, "id", None)] for item in shown]
+    assert buttons == [[], [{"type": "x-delete", "id": 1}]]
+    assert all(not b for b in ([[c for c in i.children if getattr(c, "id", None)] for i in
+                                note_list(notes, "x-delete", None)[0].children]))

@@ -162,3 +162,19 @@ def test_flag_in_the_url_selects_the_flagged_models_and_the_map_gets_their_statu
     both = json.loads(_layout(client, "/?flag=regression,approved"))
     assert _prop(both, "overview-selection", "data") == ["m2", "m3", "m4"]
     assert _prop(json.loads(_layout(client, "/?flag=regression&sel=m3")), "overview-selection", "data") == ["m3"]
+
+
+def test_a_note_is_deleted_from_the_pages_by_its_author_only(env):
+    from pages._annotation_data import delete_own
+    from server import annotations as notes_server
+
+    app = _client().application
+    with app.app_context():
+        store = notes_server.store()
+        theirs = store.add("m2", "regression", "", "alice")
+        mine = store.add("m2", "approved", "", "anonymous")  # no auth: everyone is anonymous
+        assert delete_own(theirs.id) == f"annotation {theirs.id}: only its author (alice) can delete it"
+        assert delete_own(mine.id) == "Deleted."
+        assert delete_own(mine.id) == f"annotation {mine.id}: no such annotation (deleted already?)"
+        assert delete_own("1; drop table") == "annotation: no such note"
+        assert [n.id for n in store.list()] == [theirs.id]
