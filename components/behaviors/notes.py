@@ -14,6 +14,7 @@ from dash import dcc, html
 
 from components.shared import ids
 from components.shared.notes import note_list
+from components.shared.store import store
 
 if TYPE_CHECKING:
     from backend.annotations import Annotation
@@ -47,7 +48,7 @@ def notes_or_problem(notes: Sequence[Annotation] | None, problem: str | None = N
 def notes_card(statuses: Sequence[str]) -> html.Div:
     """The hidden card with its form; the callbacks set the instance, the list and the message."""
     return html.Div([
-        dcc.Store(id=ids.BH_NOTE_INSTANCE, data=None),
+        store(ids.BH_NOTE_INSTANCE),  # None left out: no change reported on mount
         dcc.Store(id=ids.BH_NOTE_SAVED, data=0),
         html.Div(id=ids.BH_NOTE_REFRESHED, style=HIDDEN),
         html.Button("×", id=ids.BH_NOTE_CLOSE, n_clicks=0, className="cc-button bh-notes-close",

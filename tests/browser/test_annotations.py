@@ -3,6 +3,7 @@ looks like HTML, see it as inert text in the info card and on the list page, exp
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from tests.browser.conftest import CY, console_errors, screenshot, wait_for
@@ -115,7 +116,9 @@ def test_flag_instances_on_behaviors_and_keep_only_the_flagged(driver, demo_cach
     the note inert in the card, "Flagged only" and flag= keep exactly them, another comparison
     sees only the global one, and the list page has both."""
     env = {"CC_ANNOTATIONS_URL": f"sqlite:///{tmp_path / 'notes.sqlite'}"}
-    with serve(REPO / "configs" / "demo.yaml", demo_cache, workers=1, threads=2, env=env,
+    cache = tmp_path / "cache"  # its own copy: the predictions it loads must not be cached for
+    shutil.copytree(demo_cache, cache)  # the tests that load them from nothing (test_behaviors_load)
+    with serve(REPO / "configs" / "demo.yaml", cache, workers=1, threads=2, env=env,
                log=tmp_path / "gunicorn.log") as url:
         page = f"{url}/behaviors?{BH_MODELS}&level=instance"
         ids = _instances(driver, page)
