@@ -27,10 +27,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
-import os
-import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -42,125 +39,22 @@ from torch import nn
 
 from backend.experiment.forest import Model
 from backend.experiment.schema import did_you_mean
-from backend.inference.png import encode_png
 from backend.inference.protocol import EvalDataset, InspectorError, RenderedInstance
 from backend.inference.torch_base import TorchInspector
+from backend.inference.vision_data import (
+    ImageArrays,
+    ImageFolder,
+    center_crop,
+    display_pixels,
+    read_image_folder,
+    read_npz,
+    resized,
+    thumbnail,
+)
+from backend.inference.vision_weights import fit_problem, state_dict_of
 from backend.infra.plugins import plugin_folder
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm")
-THUMBNAIL = 64  # pixels on the longer side of an image on the Behaviors page
 OPTIONS = ("architecture", "architecture_kwargs", "data", "resize", "crop", "mean", "std", "grayscale")
-NESTED_STATE_DICT_KEYS = ("state_dict", "model_state_dict")  # what training loops often save
-
-
-@dataclass(frozen=True)
-class _Folder:
-    """An ImageFolder: sorted class names and, per image, its relative path and class index."""
-
-    root: Path
-    class_names: list[str]
-    files: list[str]
-    labels: np.ndarray
-
-
-@dataclass(frozen=True)
-class _Arrays:
-    """An .npz set: images as (N, C, H, W), labels and class names."""
-
-    x: np.ndarray
-    labels: np.ndarray
-    class_names: list[str]
-
-
-def _visible(name: str) -> bool:
-    return not name.startswith(".")
-
-
-def read_image_folder(root: Path) -> _Folder:
-    """A folder per class (sorted names), images found recursively in sorted order.
-
-    A class folder without images is kept (the model still has an output for it)."""
-    where = f"inspector.options.data: {root}"
-    try:
-        classes = sorted(e.name for e in os.scandir(root) if e.is_dir() and _visible(e.name))
-    except OSError as exc:
-        raise InspectorError(f"{where}: cannot list the folder ({exc.strerror or exc})") from None
-    if not classes:
-        raise InspectorError(f"{where}: has no class folders (a subfolder per class, holding its images)")
-    files: list[str] = []
-    labels: list[int] = []
-    for index, name in enumerate(classes):
-        for folder, dirs, names in os.walk(root / name):
-            dirs[:] = sorted(d for d in dirs if _visible(d))
-            for file in sorted(names):
-                if _visible(file) and file.lower().endswith(IMAGE_EXTENSIONS):
-                    files.append((Path(folder) / file).relative_to(root).as_posix())
-                    labels.append(index)
-    if not files:
-        raise InspectorError(f"{where}: the class folders hold no images ({', '.join(IMAGE_EXTENSIONS)})")
-    return _Folder(root, classes, files, np.asarray(labels, dtype=np.int64))
-
-
-def read_npz(path: Path) -> _Arrays:
-    """``x`` (N, C, H, W), (N, H, W, C) or (N, H, W), uint8 or float; ``y``; ``class_names``.
-
-    Read with ``allow_pickle=False``: an object array is refused, never unpickled."""
-    where = f"inspector.options.data: {path}"
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            missing = [k for k in ("x", "y", "class_names") if k not in npz.files]
-            if missing:
-                raise InspectorError(f"{where}: has no array '{missing[0]}' (it has: "
-                                     f"{', '.join(npz.files) or 'nothing'}; needs x, y and class_names)")
-            x, y, names = npz["x"], npz["y"], npz["class_names"]
-    except InspectorError:
-        raise
-    except ValueError as exc:  # an object array: numpy refuses to unpickle it
-        raise InspectorError(f"{where}: {str(exc).splitlines()[0]} (save class names as "
-                             "np.array(names, dtype=str))") from None
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise InspectorError(f"{where}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
-    if not (x.dtype == np.uint8 or x.dtype.kind == "f"):
-        raise InspectorError(f"{where}: x must be uint8 or float, got {x.dtype}")
-    if x.ndim == 3:
-        x = x[:, None]
-    elif x.ndim == 4 and x.shape[3] in (1, 3, 4) and x.shape[1] not in (1, 3, 4):
-        x = x.transpose(0, 3, 1, 2)  # channels last -> channels first
-    elif x.ndim != 4:
-        raise InspectorError(f"{where}: x must be (N, C, H, W), (N, H, W, C) or (N, H, W), "
-                             f"got shape {x.shape}")
-    if y.ndim != 1 or y.dtype.kind not in "iu" or len(y) != len(x):
-        raise InspectorError(f"{where}: y must be {len(x)} integer class indices (one per image), "
-                             f"got {y.dtype} of shape {y.shape}")
-    if names.ndim != 1 or names.dtype.kind not in "US" or not len(names):
-        raise InspectorError(f"{where}: class_names must be a 1-D array of strings, got {names.dtype} "
-                             f"of shape {names.shape}")
-    class_names = [n.decode() if isinstance(n, bytes) else str(n) for n in names.tolist()]
-    if len(y) and (y.min() < 0 or y.max() >= len(class_names)):
-        bad = int(y.max() if y.max() >= len(class_names) else y.min())
-        raise InspectorError(f"{where}: y holds class {bad}, but there are {len(class_names)} class names")
-    return _Arrays(np.ascontiguousarray(x), y.astype(np.int64), class_names)
-
-
-def _thumbnail(image: Image.Image) -> bytes:
-    """PNG bytes of ``image`` at most ``THUMBNAIL`` pixels on its longer side; a smaller image is
-    enlarged by a whole factor (sharp pixels) so an 8×8 digit is still visible."""
-    image = image.convert("L" if image.mode in ("1", "L", "I", "I;16", "F") else "RGB")
-    image.thumbnail((THUMBNAIL, THUMBNAIL))
-    scale = max(1, THUMBNAIL // max(image.size))
-    return encode_png(np.asarray(image, dtype=np.uint8), scale=scale)
-
-
-def _display_pixels(chw: np.ndarray) -> np.ndarray:
-    """One (C, H, W) row of an .npz as uint8 (H, W) or (H, W, 3) for display: floats in [0, 1]
-    are scaled by 255, other floats stretched to their own range."""
-    image = chw[:3] if chw.shape[0] >= 3 else chw[:1]
-    if image.dtype != np.uint8:
-        low, high = float(image.min()), float(image.max())
-        if low < 0 or high > 1:
-            image = (image - low) / (high - low or 1.0)
-        image = np.clip(np.rint(image * 255), 0, 255).astype(np.uint8)
-    return image[0] if image.shape[0] == 1 else image.transpose(1, 2, 0)
 
 
 class ImageClassifierInspector(TorchInspector):
@@ -241,11 +135,11 @@ class ImageClassifierInspector(TorchInspector):
 
     # --- data -----------------------------------------------------------------------------
     @cached_property
-    def _folder(self) -> _Folder:
+    def _folder(self) -> ImageFolder:
         return read_image_folder(self._data_path)
 
     @cached_property
-    def _arrays(self) -> _Arrays:
+    def _arrays(self) -> ImageArrays:
         for key in ("resize", "crop", "grayscale"):
             if key in self.options:
                 raise InspectorError(f"inspector.options.{key}: only for an image folder; an .npz holds "
@@ -302,9 +196,9 @@ class ImageClassifierInspector(TorchInspector):
         if self._is_folder:
             images = []
             for index in np.asarray(indices).tolist():
-                image = _resized(self._open(index).convert("L" if self._grayscale else "RGB"), self._resize)
+                image = resized(self._open(index).convert("L" if self._grayscale else "RGB"), self._resize)
                 if self._crop is not None:
-                    image = _center_crop(image, self._crop, self._folder.files[index])
+                    image = center_crop(image, self._crop, self._folder.files[index])
                 array = np.asarray(image, dtype=np.float32) / 255.0
                 images.append(array[None] if array.ndim == 2 else array.transpose(2, 0, 1))
             sizes = sorted({a.shape[1:] for a in images})
@@ -326,9 +220,9 @@ class ImageClassifierInspector(TorchInspector):
     def render_instance(self, index: int) -> RenderedInstance:
         """The image as it is stored (not resized or normalised), at most 64 px, as PNG."""
         if self._is_folder:
-            return RenderedInstance("image/png", _thumbnail(self._open(index)))
-        pixels = _display_pixels(self._arrays.x[int(index)])
-        return RenderedInstance("image/png", _thumbnail(Image.fromarray(pixels)))
+            return RenderedInstance("image/png", thumbnail(self._open(index)))
+        pixels = display_pixels(self._arrays.x[int(index)])
+        return RenderedInstance("image/png", thumbnail(Image.fromarray(pixels)))
 
     # --- models ---------------------------------------------------------------------------
     @cached_property
@@ -390,80 +284,12 @@ class ImageClassifierInspector(TorchInspector):
         if not isinstance(module, nn.Module):
             raise InspectorError(f"inspector.options.architecture: {spec} returned {type(module).__name__}, "
                                  "not a torch.nn.Module")
-        state = _state_dict(checkpoint, module.state_dict())
+        state = state_dict_of(checkpoint, module.state_dict())
         where = f"model '{model.id}': checkpoint {model.checkpoint}"
         if state is None:
             raise InspectorError(f"{where} is not a state_dict (save model.state_dict(): a dict of tensors)")
-        problem = _fit_problem(state, module.state_dict())
+        problem = fit_problem(state, module.state_dict())
         if problem:
             raise InspectorError(f"{where} does not fit the architecture {spec}: {problem}")
         module.load_state_dict(state)
         return module
-
-
-def _state_dict(checkpoint: Any, expected: dict[str, Any]) -> dict[str, torch.Tensor] | None:
-    """The checkpoint as a state_dict of ``expected``'s keys where it is one, else None.
-
-    Accepted besides a plain state_dict: one nested under 'state_dict' or 'model_state_dict'
-    (training loops' checkpoints), keys prefixed with 'module.' (DataParallel), and
-    ``torch.nn.utils.prune``'s ``weight_orig`` × ``weight_mask``, folded into ``weight``.
-    """
-    if isinstance(checkpoint, dict):
-        for key in NESTED_STATE_DICT_KEYS:
-            if isinstance(checkpoint.get(key), dict):
-                checkpoint = checkpoint[key]
-                break
-    if (not isinstance(checkpoint, dict) or not checkpoint or not all(isinstance(k, str) for k in checkpoint)
-            or not any(isinstance(v, torch.Tensor) for v in checkpoint.values())):
-        return None
-    state = dict(checkpoint)
-    if all(k.startswith("module.") for k in state) and not any(k.startswith("module.") for k in expected):
-        state = {k.removeprefix("module."): v for k, v in state.items()}
-    for key in [k for k in state if k.endswith("_orig")]:
-        name, mask = key.removesuffix("_orig"), key.removesuffix("_orig") + "_mask"
-        if mask in state and name in expected and key not in expected:
-            state[name] = state.pop(key) * state.pop(mask)
-    return state
-
-
-def _resized(image: Image.Image, size: int | tuple[int, int] | None) -> Image.Image:
-    """torchvision's ``Resize`` on a PIL image: [height, width] exactly, or one size for the
-    shorter side (the longer one keeps the aspect ratio, rounded down)."""
-    if size is None:
-        return image
-    if isinstance(size, int):
-        w, h = image.size
-        short, long = (w, h) if w <= h else (h, w)
-        other = int(size * long / short)
-        width, height = (size, other) if w <= h else (other, size)
-    else:
-        height, width = size
-    return image.resize((width, height), Image.Resampling.BILINEAR)
-
-
-def _center_crop(image: Image.Image, size: tuple[int, int], name: str) -> Image.Image:
-    """torchvision's ``CenterCrop`` for a crop inside the image (a larger one is refused)."""
-    height, width = size
-    w, h = image.size
-    if height > h or width > w:
-        raise InspectorError(f"inspector.options.crop: {height}×{width} is larger than {name} after resize "
-                             f"({h}×{w})")
-    top, left = int(round((h - height) / 2.0)), int(round((w - width) / 2.0))
-    return image.crop((left, top, left + width, top + height))
-
-
-def _shape(value: Any) -> str:
-    return str(tuple(value.shape)) if isinstance(value, torch.Tensor) else type(value).__name__
-
-
-def _fit_problem(state: dict[str, Any], expected: dict[str, torch.Tensor]) -> str | None:
-    """The first missing key, unexpected key or shape mismatch (and how many more), or None."""
-    problems = [f"missing key '{k}'" for k in expected if k not in state]
-    problems += [f"unexpected key '{k}'" for k in state if k not in expected]
-    problems += [f"'{k}' has shape {_shape(state[k])} in the checkpoint, {_shape(v)} in the architecture"
-                 for k, v in expected.items()
-                 if k in state and (not isinstance(state[k], torch.Tensor) or state[k].shape != v.shape)]
-    if not problems:
-        return None
-    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-    return problems[0] + more

@@ -25,6 +25,7 @@ from backend.viewstate.codec import (
     escape,
     first,
     ignored,
+    parse_flags,
     parse_sort,
     sort_text,
     unescape,
@@ -36,7 +37,6 @@ LEVELS = ("class", "instance")
 DIRECTIONS = SORT_DIRECTIONS
 MAX_PAGE = 10**9
 ANY_STATUS = "*"  # the review filter's "flagged only" choice (any status)
-MAX_FLAG = 64  # a review status's longest name (backend.annotations.records.MAX_STATUS)
 
 Query = Mapping[str, str | list[str]]
 
@@ -129,7 +129,7 @@ def parse(query: Query, known: Mapping | set, *, comparisons: Sequence[str], n_c
     wrong = _int(q.get("wrong"), "wrong", 0, len(models), problems)
     pair = _pair(q.get("pair"), models, problems)
     flagged = _flagged(q.get("flagged"), problems)
-    flag = _flags(query.get("flag"), problems)
+    flag = parse_flags(query.get("flag"), problems)
     view = BehaviorView(tuple(models), base, comparison, mode, level, class_filter, sort, brushes, page,
                         wrong, pair, flagged, flag)
     return view, notices + [ignored(p) for p in problems]
@@ -200,17 +200,6 @@ def _flagged(value: str | None, problems: list[str]) -> bool:
         problems.append(f"flagged={value[:80]!r} is not 1; ignored")
         return False
     return True
-
-
-def _flags(value: str | list[str] | None, problems: list[str]) -> tuple[str, ...]:
-    """'regression,needs review': statuses, each once; one longer than any status is dropped."""
-    out: list[str] = []
-    for status in decode_ids(value):
-        if len(status) > MAX_FLAG:
-            problems.append(f"flag '{status[:80]}' is longer than {MAX_FLAG} characters; ignored")
-        elif status not in out:
-            out.append(status)
-    return tuple(out)
 
 
 def _float(text: str) -> float | None:

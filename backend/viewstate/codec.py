@@ -138,6 +138,21 @@ def parse_sort(value: str | None, models: Sequence[str]) -> tuple[str, str] | No
 
 
 # --- notices -----------------------------------------------------------------------------------
+MAX_FLAG = 64  # the longest status a review note may carry (backend.annotations.records.MAX_STATUS)
+
+
+def parse_flags(value: str | list[str] | None, problems: list[str]) -> tuple[str, ...]:
+    """``flag=regression,needs review`` (the Overview and Behaviors alike): review statuses, each
+    once; one longer than any status is dropped with a problem."""
+    out: list[str] = []
+    for status in decode_ids(value):
+        if len(status) > MAX_FLAG:
+            problems.append(f"flag '{status[:80]}' is longer than {MAX_FLAG} characters")
+        elif status not in out:
+            out.append(status)
+    return tuple(out)
+
+
 def ignored(problem: str) -> str:
     """The notice for one part of the URL that had to be ignored."""
     return IGNORED + problem

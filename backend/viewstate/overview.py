@@ -45,6 +45,7 @@ from backend.viewstate.codec import (
     ignored,
     known_ids,
     number,
+    parse_flags,
     unescape,
     unknown_ids,
 )
@@ -52,7 +53,6 @@ from backend.viewstate.derived import NO_METRIC, Derived, derived_forest, parse_
 from backend.viewstate.refine import malformed_parts
 
 ARRANGEMENTS = ("op", "step", "time")  # by operation (the default), by step, by creation time
-MAX_FLAG = 64  # the longest status a note may carry (backend.annotations.records.MAX_STATUS)
 TABS = ("compare", "filter", "pareto")  # the bottom-right card's panes; compare is the default
 OPS = ("<=", ">=")
 # A whole part (fullmatch); a name may hold any character. The pad starts only after a non-blank
@@ -262,21 +262,10 @@ def parse(query: Query, forest: ExperimentForest) -> tuple[OverviewView, list[st
         pareto=pareto,
         refine=q.get("refine") or "",
         derived=derived,
-        flag=_flags(query.get("flag"), problems),
+        flag=parse_flags(query.get("flag"), problems),
     )
     notices = [ignored(p) for p in problems] + ([unknown_ids(unknown)] if unknown else [])
     return view, notices
-
-
-def _flags(value: str | list[str] | None, problems: list[str]) -> tuple[str, ...]:
-    """'regression,needs review': statuses, each once; one longer than any status is dropped."""
-    out = []
-    for status in decode_ids(value):
-        if len(status) > MAX_FLAG:
-            problems.append(f"flag '{status[:80]}' is longer than {MAX_FLAG} characters")
-        elif status not in out:
-            out.append(status)
-    return tuple(out)
 
 
 def _pick(value: str | None, names: Sequence[str], default: str | None) -> str | None:

@@ -20,17 +20,14 @@ from __future__ import annotations
 import gc
 import hashlib
 import importlib.util
-import math
 import os
 import re
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
 from urllib.request import url2pathname
 
 from backend.experiment.importers import (
@@ -42,7 +39,16 @@ from backend.experiment.importers import (
     stat_stamp,
     typed_scalar,
 )
-from backend.experiment.messages import describe, name
+from backend.experiment.importers.mlflow_store import (
+    Problem,
+    Store,
+    check_local,
+    mlflow_env,
+    reason,
+    release,
+    resolve_store,
+)
+from backend.experiment.messages import name
 from backend.experiment.schema import MetricSpec, MlflowImport, did_you_mean
 from backend.experiment.times import from_epoch_ms
 from backend.infra.fork_gate import GATE
@@ -50,121 +56,10 @@ from backend.infra.fork_gate import GATE
 EXTRA = "pip install 'compress-and-compare-dash[mlflow]'"
 MISSING = ("MLflow is not installed: this importer needs the optional extra [mlflow] "
            f"(mlflow-skinny, sqlalchemy, alembic): {EXTRA}")
-DATABASES = ("sqlite", "postgresql", "mysql", "mssql")
 BASE_TAG, OPERATION_TAG, CHECKPOINT_TAG = "cc.base", "cc.operation", "cc.checkpoint"
 OPERATION_PARAM, PARENT_TAG = "operation", "mlflow.parentRunId"
 PAGE = 50_000  # MLflow's largest page (SEARCH_MAX_RESULTS_THRESHOLD)
 _FOLDER_RESERVED = {"tags", "datasets", "traces", "models", ".trash"}
-# os.environ is process-wide: options set for one store's calls are set and restored under it
-_ENV_LOCK = threading.RLock()
-
-
-class _Problem(Exception):
-    """One problem line; ends the import."""
-
-
-@dataclass(frozen=True)
-class Store:
-    """A tracking URI resolved against the config's folder."""
-
-    kind: str  # "sqlite" | "database" | "folder" | "server"
-    uri: str  # what MLflow's client is given
-    path: Path | None = None  # the SQLite file or the store's folder
-
-    @property
-    def shown(self) -> str:
-        """The URI as messages show it: a password in it (user:secret@host) is hidden."""
-        return name(_redact(self.uri), 200)
-
-
-def _redact(text: str) -> str:
-    """'scheme://user:secret@host' -> 'scheme://user:***@host', wherever it appears."""
-    return re.sub(r"(//[^/@:\s]*):[^/@\s]*@", r"\1:***@", text)
-
-
-def resolve_store(tracking_uri: str, here: Path) -> Store:
-    """The store a tracking URI names; relative paths are relative to ``here`` (the config's folder)."""
-    uri = tracking_uri.strip()
-    scheme = uri.split(":", 1)[0].lower() if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:", uri) else ""
-    if scheme == "sqlite":
-        rest = uri[len("sqlite:"):]
-        if not rest.startswith("///") or not rest[3:].split("?", 1)[0]:
-            raise _Problem(f"sqlite URI {describe(uri)} names no file: write sqlite:///mlflow.db "
-                           "(relative to the config) or sqlite:////absolute/path.db")
-        db = Path(unquote(rest[3:].split("?", 1)[0]))
-        db = db if db.is_absolute() else here / db
-        return Store("sqlite", f"sqlite:///{db}", db)
-    if scheme.split("+", 1)[0] in DATABASES:
-        return Store("database", uri)
-    if scheme in ("http", "https"):
-        return Store("server", uri.rstrip("/"))
-    if scheme == "file":
-        folder = Path(url2pathname(urlparse(uri).path))
-    elif scheme:
-        raise _Problem(f"scheme '{name(scheme)}' is not supported: give sqlite:///mlflow.db, a folder "
-                       "store such as ./mlruns, http(s)://host:port or a database URI")
-    else:
-        folder = Path(uri)
-        try:
-            folder = folder.expanduser()
-        except RuntimeError:  # '~nobody/...': no such home; taken as written
-            pass
-    folder = folder if folder.is_absolute() else here / folder
-    return Store("folder", folder.as_uri(), folder)
-
-
-def _check_local(store: Store) -> None:
-    """Refuse what MLflow would silently create: a missing SQLite file or store folder, or a file
-    that is not an MLflow database (MLflow would write its tables into it)."""
-    path = store.path
-    assert path is not None
-    if store.kind == "sqlite":
-        if not os.path.isfile(path):  # os.path: False, not an OSError, for a name the system refuses
-            raise _Problem(f"SQLite file not found: {name(path, 1000)}")
-        import sqlite3
-
-        try:
-            with sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True) as conn:
-                tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        except sqlite3.Error as exc:
-            raise _Problem(f"{name(path, 1000)} is not a readable SQLite database ({exc})") from None
-        if not {"experiments", "runs"} <= tables:
-            raise _Problem(f"{name(path, 1000)} is not an MLflow database (no experiments and runs tables)")
-    elif store.kind == "folder":
-        if not os.path.isdir(path):
-            raise _Problem(f"folder store not found: {name(path, 1000)}")
-        try:
-            children = [child for child in path.iterdir() if os.path.isdir(child)]
-        except OSError as exc:
-            raise _Problem(f"cannot list {name(path, 1000)} ({exc.strerror or exc})") from None
-        if not any(os.path.isfile(child / "meta.yaml") for child in children):
-            raise _Problem(f"{name(path, 1000)} is not an MLflow folder store (no experiment folder with "
-                           "a meta.yaml)")
-
-
-@contextmanager
-def _mlflow_env(store: Store, timeout: float) -> Iterator[None]:
-    """MLflow's options for one store's calls: folder stores allowed; a server asked once (no
-    retries, unless the environment sets them) with the config's timeout."""
-    values: dict[str, str] = {}
-    if store.kind == "folder":
-        values["MLFLOW_ALLOW_FILE_STORE"] = "true"
-    if store.kind == "server":
-        values["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(max(1, math.ceil(timeout)))
-        for key in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR"):
-            if key not in os.environ:
-                values[key] = "0"
-    with _ENV_LOCK:
-        saved = {key: os.environ.get(key) for key in values}
-        os.environ.update(values)
-        try:
-            yield
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
 
 
 @contextmanager
@@ -179,25 +74,6 @@ def _no_gc() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
-
-
-def _release(client: Any) -> None:
-    """Close the database connections MLflow pooled (it caches the store per URI): a forked
-    background job inherits no open SQLite handle, and the file is not held between reads."""
-    store = getattr(getattr(client, "_tracking_client", None), "store", None)
-    engine = getattr(store, "engine", None)
-    if engine is not None and hasattr(engine, "dispose"):
-        engine.dispose()
-
-
-def _reason(exc: BaseException) -> str:
-    """The telling part of a client failure, short: 'Connection refused', 'Read timed out'..."""
-    text = _redact(" ".join(str(exc).split()))
-    for pattern in (r"\[Errno -?\d+\] ([^'\")\]]+)", r"(Read timed out|Connection refused|timed out)",
-                    r"(Name or service not known|nodename nor servname provided)"):
-        if found := re.search(pattern, text):
-            return found.group(1).strip()
-    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def _experiment(client: Any, wanted: str, store: Store) -> Any:
@@ -216,9 +92,9 @@ def _experiment(client: Any, wanted: str, store: Store) -> Any:
         names = [e.name for e in client.search_experiments(view_type=ViewType.ACTIVE_ONLY, max_results=1000)]
         hint = did_you_mean(wanted, names) or (f" (it has {', '.join(repr(n) for n in names[:5])}"
                                                f"{', ...' if len(names) > 5 else ''})" if names else "")
-        raise _Problem(f"no experiment named or numbered '{name(wanted)}' in {store.shown}{hint}")
+        raise Problem(f"no experiment named or numbered '{name(wanted)}' in {store.shown}{hint}")
     if found.lifecycle_stage == "deleted":
-        raise _Problem(f"experiment '{name(wanted)}' is deleted (mlflow experiments restore brings it back)")
+        raise Problem(f"experiment '{name(wanted)}' is deleted (mlflow experiments restore brings it back)")
     return found
 
 
@@ -253,7 +129,7 @@ def _probe(store: Store, experiment_id: str, timeout: float) -> Any:
         return _folder_digest(store.path / experiment_id)
     from mlflow.tracking import MlflowClient
 
-    with _mlflow_env(store, min(timeout, 2.0)):
+    with mlflow_env(store, min(timeout, 2.0)):
         client = MlflowClient(tracking_uri=store.uri)
         newest = [r.info for order in ("start_time", "end_time")
                   for r in client.search_runs([experiment_id], max_results=1,
@@ -316,8 +192,8 @@ def import_mlflow(spec: MlflowImport, config_path: Path, metrics: list[MetricSpe
         store = resolve_store(spec.tracking_uri, config_path.parent.absolute())
         if store.path is not None:
             with GATE.shared():  # no fork while this thread is inside SQLite
-                _check_local(store)
-    except _Problem as exc:
+                check_local(store)
+    except Problem as exc:
         out.problems.append(f"{where}.tracking_uri: {exc}")
         return out
     try:
@@ -338,7 +214,7 @@ def import_mlflow(spec: MlflowImport, config_path: Path, metrics: list[MetricSpe
     client = None
     # inside the fork gate: a background job is never forked while this thread is inside SQLite
     # (SQLAlchemy's pool included) or holds the environment lock; the child would inherit them held
-    with GATE.shared(), _mlflow_env(store, spec.timeout):
+    with GATE.shared(), mlflow_env(store, spec.timeout):
         try:
             client = MlflowClient(tracking_uri=store.uri)
             experiment = _experiment(client, wanted, store)
@@ -349,7 +225,7 @@ def import_mlflow(spec: MlflowImport, config_path: Path, metrics: list[MetricSpe
             runs = _all_runs(client, eid)
             reduce = {m.name: m.reduce for m in metrics if m.reduce in ("min", "max")}
             histories = _histories(client, runs, reduce)
-        except _Problem as exc:
+        except Problem as exc:
             out.problems.append(f"{where}.experiment: {exc}")
             return out
         except Exception as exc:  # noqa: BLE001 - any client failure is one line naming the store
@@ -357,7 +233,7 @@ def import_mlflow(spec: MlflowImport, config_path: Path, metrics: list[MetricSpe
             return out
         finally:
             if client is not None:
-                _release(client)
+                release(client)
     out.document = _document(runs, histories, reduce, experiment.name, store, config_path, metrics,
                              operations, out)
     return out
@@ -370,8 +246,8 @@ def _failure(where: str, store: Store, spec: MlflowImport, exc: BaseException) -
     if store.kind == "server" and ("failed with exception" in text or "Connection" in type(exc).__name__
                                    or "Timeout" in type(exc).__name__):
         return (f"{where}.tracking_uri: cannot reach the tracking server {store.shown} "
-                f"({_reason(exc)}; timeout {spec.timeout:g} s, {retries} retries)")
-    return f"{where}: reading {store.shown} failed: {type(exc).__name__}: {_reason(exc)}"
+                f"({reason(exc)}; timeout {spec.timeout:g} s, {retries} retries)")
+    return f"{where}: reading {store.shown} failed: {type(exc).__name__}: {reason(exc)}"
 
 
 def _histories(client: Any, runs: list[Any], reduce: dict[str, str]) -> dict[tuple[str, str], float | None]:
