@@ -159,3 +159,7 @@ def _load_yaml_text(text: str, path: Path) -> Any:
         raise DocumentError(f"{path}: invalid YAML: {str(exc).splitlines()[0]}") from None
     except (RecursionError, _TooDeep):
         raise DocumentError(f"{path}: YAML nests too deeply (more than {MAX_DEPTH} levels)") from None
+    except DocumentError:
+        raise
+    except ValueError as exc:  # PyYAML's scanner: an escape such as "\U00724351" names no character
+        raise DocumentError(f"{path}: invalid YAML: a quoted string cannot be read ({exc})") from None

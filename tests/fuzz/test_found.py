@@ -20,6 +20,8 @@ FOUND = [
     ("config-raw", RawCase(b"name: 2020-13-45\nmodels: []\n", ".yaml")),  # ValueError: month
     ("config-raw", RawCase(f"name: x\nmodels:\n- id: a\n  metrics: {{m: {BIG}}}\n".encode(), ".yaml")),
     ("config-raw", RawCase(f'{{"name": "x", "models": [{{"id": {BIG}}}]}}'.encode(), ".json")),
+    # safe_yaml.py: PyYAML's scanner raised ValueError (chr() out of range) for a "\U00724351" escape
+    ("config-raw", RawCase(b'description: "\\U00724351"\n', ".yaml")),
     # safe_yaml.py: st_size of /dev/zero is 0, and reading it never ended (MemoryError)
     ("config-structured", ConfigCase({"name": "x", "models": "/dev/zero"}, "yaml")),
     # safe_yaml.py: PyYAML's scanner does work per token that grows with the flow level (3.4 s)
