@@ -48,7 +48,7 @@ def create_app(config_path: str | Path | None = None, cache_dir: str | Path | No
     from dash import Dash
     from dash.exceptions import DependencyException
 
-    from server import lazy_bundles, plotly_bundle, static
+    from server import lazy_bundles, legacy_scripts, plotly_bundle, static
     from server.context import CONFIG_KEY, install
     from server.first_view import app_layout
 
@@ -81,6 +81,7 @@ def create_app(config_path: str | Path | None = None, cache_dir: str | Path | No
 
     static.install(app.server, app.config.routes_pathname_prefix)
     lazy_bundles.install(app)
+    legacy_scripts.install(app)
     plotly_bundle.install(app)
 
     share_page_callbacks()

@@ -1,7 +1,7 @@
 """The first paint in one layout request: the page is in ``_dash-layout``, no server callback runs
 on load, static bundles are compressed once and kept by the browser, a page loads only the
-component libraries it draws, and the Overview starts plotly.js with its index page
-(``python -m benchmarks --only P1`` times it)."""
+component libraries it draws, no page loads Dash's polyfill, and the Overview starts plotly.js
+with its index page (``python -m benchmarks --only P1`` times it)."""
 
 from __future__ import annotations
 
@@ -134,3 +134,12 @@ def test_the_overview_starts_plotly_with_its_index_page(app):
     assert SUITE not in layers
     bundle = client.get("/" + SUITE)
     assert bundle.status_code == 200 and len(bundle.data) > 1_000_000
+
+
+@pytest.mark.parametrize("url", ["/", "/behaviors?models=base,child", "/layers"])
+def test_no_page_loads_the_polyfill_and_each_gets_the_regenerator_shim(app, url: str):
+    """server/legacy_scripts.py: Dash's core-js polyfill and the DataTable loader are left out;
+    assets/cc_regenerator.js gives the lazy loader the one global of the polyfill it calls."""
+    text = app.server.test_client().get(url).get_data(as_text=True)
+    assert "polyfill@" not in text and "dash_table/bundle" not in text
+    assert "/assets/cc_regenerator.js" in text and "react-dom@18" in text
