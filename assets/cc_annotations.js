@@ -14,14 +14,23 @@
     return "flag-" + (String(status).toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "other");
   }
 
+  /* Only nodes whose flag changes are touched (each touched node is restyled, and the map is
+   * redrawn): at load the layout's elements already carry their flags
+   * (components/overview/model_map.with_view_classes). */
   function paint(cy, flags) {
+    const want = {};
+    Object.entries(flags || {}).forEach(([id, status]) => { want[id] = slug(status); });
     cy.batch(() => {
       cy.nodes(".flagged").forEach((n) => {
+        if (want[n.id()] && n.hasClass(want[n.id()])) {
+          delete want[n.id()];
+          return;
+        }
         n.classes(n.classes().filter((c) => c !== "flagged" && !c.startsWith("flag-")));
       });
-      Object.entries(flags || {}).forEach(([id, status]) => {
+      Object.entries(want).forEach(([id, cls]) => {
         const node = cy.getElementById(id);
-        if (node && node.length) node.addClass(["flagged", slug(status)]);
+        if (node && node.length) node.addClass(["flagged", cls]);
       });
     });
   }

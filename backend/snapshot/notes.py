@@ -36,10 +36,15 @@ def _when(value: datetime) -> str:
     return aware.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def status_slug(status: str) -> str:
+    """A status as a class name part (``needs-review``); assets/cc_annotations.js's ``slug``."""
+    return re.sub(r"[^a-z0-9]+", "-", status.lower()).strip("-") or "other"
+
+
 def flag_class(status: str) -> str:
     """A status's badge class (``cc-flag-regression``), one rule for the app and its snapshots, so
     statuses look the same; declared names get a neutral colour."""
-    return "cc-flag cc-flag-" + (re.sub(r"[^a-z0-9]+", "-", status.lower()).strip("-") or "other")
+    return "cc-flag cc-flag-" + status_slug(status)
 
 
 def _model(n: NoteLike) -> str:

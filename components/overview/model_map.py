@@ -6,7 +6,7 @@ changes element data only and the stylesheet stays the same object (cheap for Cy
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 import dash_cytoscape as cyto
 import numpy as np
@@ -15,6 +15,7 @@ from backend.experiment.forest import ExperimentForest
 from backend.overview.drawing import drawn_layout
 from backend.present.formatting import d3_format
 from backend.present.scales import domain, grey_colors, is_dark, sqrt_scale
+from backend.snapshot.notes import status_slug
 
 CELL, COL_GAP, ROW_GAP, LEFT, TOP = 72, 120, 36, 120, 108
 PLAIN_EDGES_ABOVE = 400
@@ -125,6 +126,38 @@ def map_drawing(
     """Cytoscape elements of what the map draws (the layout is memoised per arrangement)."""
     grid, counts = drawn_layout(forest, arrange, collapsed)
     return map_elements(forest, grid.positions, grid.columns, color, size, counts)
+
+
+def with_view_classes(elements: list[dict], passing: Collection[str] | None, front: Collection[str],
+                      flags: dict[str, str]) -> list[dict]:
+    """The elements with the classes the clientside callbacks would give them at load.
+
+    Why: ``fadeFiltered`` (faded, frontier) and ``flagMap`` (flagged, flag-<status>) set them on
+    the live map after its first frame, and each such change was a restyle and a full redraw
+    (50–90 ms at 1,000 models) before the page was complete. Given here, those callbacks find
+    nothing to change. Changed elements are copies: ``elements`` is left as it was.
+    """
+    keep = None if passing is None else set(passing)
+    on_front, faded = set(front), set()
+    out: list[dict] = []
+    for element in elements:
+        data, classes = element["data"], element.get("classes", "")
+        if "source" in data:
+            extra = ["faded"] if data["source"] in faded or data["target"] in faded else []
+        elif classes == "colhead":
+            extra = []
+        else:
+            mid = data["id"]
+            extra = []
+            if keep is not None and mid not in keep:
+                extra.append("faded")
+                faded.add(mid)
+            if mid in on_front:
+                extra.append("frontier")
+            if mid in flags:
+                extra += ["flagged", "flag-" + status_slug(flags[mid])]
+        out.append({**element, "classes": " ".join([classes, *extra]).strip()} if extra else element)
+    return out
 
 
 STYLESHEET: list[dict] = [

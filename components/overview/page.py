@@ -13,7 +13,7 @@ from backend.launch.protocol import OperationSchema
 from backend.viewstate.overview import OverviewView
 from components.overview.details import details
 from components.overview.legend import color_legend
-from components.overview.model_map import map_drawing, model_map
+from components.overview.model_map import map_drawing, model_map, with_view_classes
 from components.overview.scatter import scatter_graph
 from components.overview.toolbar import metric_dropdown, toolbar
 from components.shared import ids
@@ -91,8 +91,9 @@ def stores(forest: ExperimentForest, first: FirstView, collapsed: Sequence[str])
     ]
 
 
-def map_pane(forest: ExperimentForest, view: OverviewView, collapsed: Sequence[str]) -> html.Div:
+def map_pane(forest: ExperimentForest, first: FirstView, collapsed: Sequence[str]) -> html.Div:
     """The Model Map with its legend, expansion buttons and hover card."""
+    view = first.view
     buttons = [
         html.Button(label, id={"type": ids.OV_EXPAND, "how": how}, n_clicks=0, className="cc-button cc-small")
         for how, label in EXPANSIONS
@@ -109,7 +110,9 @@ def map_pane(forest: ExperimentForest, view: OverviewView, collapsed: Sequence[s
     ]
     return html.Div(
         [
-            model_map(ids.OV_MAP, map_drawing(forest, view.color, view.size, view.arrange, collapsed)),
+            model_map(ids.OV_MAP, with_view_classes(
+                map_drawing(forest, view.color, view.size, view.arrange, collapsed),
+                first.passing, first.front, first.flags)),
             html.Div(color_legend(forest, view.color), id=ids.OV_LEGEND, className="cc-legend"),
             html.Div(buttons, className="cc-map-buttons"),
             html.Div(id=ids.OV_HOVER_CARD, className="cc-hover-card", hidden=True),
@@ -171,7 +174,7 @@ def overview_page(forest: ExperimentForest, first: FirstView, lines: Sequence[st
             *stores(forest, first, collapsed),
             toolbar(forest, view, launch),
             html.Div(notices(forest, lines, collapsed), id=ids.OV_NOTICE),
-            html.Div([map_pane(forest, view, collapsed), side_pane(forest, first)], className="cc-main"),
+            html.Div([map_pane(forest, first, collapsed), side_pane(forest, first)], className="cc-main"),
         ],
         className="cc-overview",
     )

@@ -26,14 +26,16 @@ def metric_dropdown(component_id: str, label: str, names: list[str], value: str 
     return html.Label(
         [
             html.Span(label, className="cc-control-label"),
-            dcc.Dropdown(
+            # the slot holds the dropdown's size before dcc loads its chunk: the toolbar keeps
+            # its height, so the map under it is not resized (and redrawn) as the page loads
+            html.Div(dcc.Dropdown(
                 id=component_id,
                 options=[{"label": n, "value": n} for n in names],
                 value=value,
                 placeholder="None",
                 clearable=True,
                 className="cc-dropdown",
-            ),
+            ), className="cc-dropdown-slot"),
         ],
         className="cc-control",
     )
