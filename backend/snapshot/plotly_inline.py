@@ -15,9 +15,9 @@ import json
 from collections.abc import Sequence
 from functools import lru_cache
 
-from plotly.offline import get_plotlyjs
 from plotly.utils import PlotlyJSONEncoder
 
+from backend.present.plotly_js import plotly_js
 from backend.snapshot.fragments import Html
 
 # Draws every figure once plotly.js is evaluated; figures are JSON in <script type=application/json>.
@@ -54,8 +54,9 @@ _BOOT = """
 
 @lru_cache(maxsize=1)
 def plotly_gzip_base64() -> str:
-    """plotly.min.js of the installed package, gzipped and base64-encoded (computed once)."""
-    return base64.b64encode(gzip.compress(get_plotlyjs().encode("utf-8"), 9, mtime=0)).decode("ascii")
+    """The app's plotly.js (the installed package's, registering the trace types the app draws),
+    gzipped and base64-encoded (computed once)."""
+    return base64.b64encode(gzip.compress(plotly_js()[0].encode("utf-8"), 9, mtime=0)).decode("ascii")
 
 
 def script_json(value: object) -> str:

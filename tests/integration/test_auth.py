@@ -59,7 +59,8 @@ def test_basic_auth_refuses_without_credentials_and_accepts_with(clean_env, user
     assert f"auth: basic, 2 users from {users_file}" in err
     assert "Pa55word" not in err
 
-    for path in ("/", "/_dash-layout", "/_dash-dependencies", "/behaviors"):
+    for path in ("/", "/_dash-layout", "/_dash-dependencies", "/behaviors",
+                 "/_dash-component-suites/plotly/package_data/plotly.min.js"):  # served by our view
         r = client.get(path)
         assert r.status_code == 401, path
         assert r.headers["WWW-Authenticate"].startswith("Basic ")

@@ -143,3 +143,25 @@ def test_no_page_loads_the_polyfill_and_each_gets_the_regenerator_shim(app, url:
     text = app.server.test_client().get(url).get_data(as_text=True)
     assert "polyfill@" not in text and "dash_table/bundle" not in text
     assert "/assets/cc_regenerator.js" in text and "react-dom@18" in text
+
+
+def test_every_plotly_bundle_url_serves_the_trimmed_bundle(app):
+    """server/plotly_bundle.py: Dash's URL of the plotly package's bundle, fingerprinted or not,
+    serves backend/present/plotly_js's bundle (only the app's trace types registered), with
+    its own ETag; the other suites are Dash's."""
+    from backend.present.plotly_js import plotly_js
+
+    client = app.server.test_client()
+    text, trimmed = plotly_js()
+    assert trimmed
+    plain = client.get("/_dash-component-suites/plotly/package_data/plotly.min.js")
+    printed = client.get("/_dash-component-suites/plotly/package_data/plotly.v7_1_0m1.min.js")
+    assert plain.get_data(as_text=True) == text == printed.get_data(as_text=True)
+    assert "max-age" not in plain.headers.get("Cache-Control", "")
+    assert "max-age=31536000" in printed.headers["Cache-Control"]
+    again = client.get("/_dash-component-suites/plotly/package_data/plotly.min.js",
+                       headers={"If-None-Match": plain.headers["ETag"]})
+    assert again.status_code == 304 and not again.data
+    graph = client.get("/_dash-component-suites/dash/dcc/async-graph.js")
+    assert graph.status_code == 200 and b"register([" not in graph.data
+    assert client.get("/_dash-component-suites/plotly/package_data/other.js").status_code == 404
