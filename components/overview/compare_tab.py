@@ -30,6 +30,7 @@ from components.overview.compare_charts import (
     min_chart_width,
     variable_title,
 )
+from components.shared.data_table import data_table
 
 # Ids of the tab's own components (kebab-case, "overview-compare-" prefix).
 CHART = "overview-compare-chart"  # pattern: {"type": CHART, "metric": <index of primary metric>}
@@ -102,20 +103,17 @@ def table_columns(forest: ExperimentForest, table: ComparisonTable) -> list[str]
             + [m.name for m in forest.primary_metrics])
 
 
-def comparison_table(forest: ExperimentForest, table: ComparisonTable) -> html.Table:
-    """Rows = models (table order); variable values then formatted primary metrics."""
+def comparison_table(forest: ExperimentForest, table: ComparisonTable) -> html.Div:
+    """Rows = models (table order); variable values then formatted primary metrics (built in
+    the browser from JSON: components/shared/data_table.py)."""
     metrics = forest.primary_metrics
     head = (["Model"] + [variable_title(table, i) for i in range(len(table.variables))]
             + [metric_title(m) for m in metrics])
-    body = []
-    for mid, vals in table.rows:
-        cells = [html.Td(mid, title=mid, className="cc-compare-id")]
-        cells += [html.Td(format_value(v)) for v in vals]
-        cells += [html.Td(format_metric(_metric_cell(forest, mid, m.name), m.format, m.unit),
-                          className="cc-compare-num") for m in metrics]
-        body.append(html.Tr(cells))
-    return html.Table([html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(body)],
-                      id=TABLE, className="cc-table cc-compare-table")
+    rows = [[mid, *(format_value(v) for v in vals),
+             *(format_metric(_metric_cell(forest, mid, m.name), m.format, m.unit) for m in metrics)]
+            for mid, vals in table.rows]
+    classes = ["cc-compare-id"] + [""] * len(table.variables) + ["cc-compare-num"] * len(metrics)
+    return data_table(TABLE, "cc-table cc-compare-table", head, rows, classes, titled=[0])
 
 
 def _csv_cell(value: Any) -> Any:

@@ -15,6 +15,7 @@ from collections.abc import Collection
 from typing import Any
 
 from backend.snapshot import Html, figure_slot, join, text
+from components.shared.data_table import ATTRIBUTE, as_components
 
 _ATTRS = {"className": "class", "title": "title", "colSpan": "colspan", "rowSpan": "rowspan",
           "alt": "alt", "open": "open"}
@@ -72,6 +73,8 @@ def to_html(node: Any, figures: list[dict], skip: Collection[str] = ()) -> Html:
         return figure_slot(len(figures) - 1, height)
     if namespace != "dash_html_components":
         return Html("")  # stores, downloads, dropdowns, grids: nothing static to show
+    if getattr(node, ATTRIBUTE, None) is not None:  # a table the app builds in the browser
+        return to_html(as_components(node), figures, skip)
     tag = type(node).__name__.lower()
     children = to_html(getattr(node, "children", None), figures, skip)
     if tag in _AS_SPAN:

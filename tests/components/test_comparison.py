@@ -21,10 +21,12 @@ from components.overview.compare_tab import (
     MSG_RANGE,
     MSG_TOO_FEW,
     MSG_TOO_MANY,
+    TABLE,
     compare_body,
     comparison_csv,
     comparison_table,
 )
+from components.shared.data_table import as_components, spec_of
 from tests.conftest import reference_tree
 
 ROOT = "resnet50trained"
@@ -184,7 +186,9 @@ def test_range_messages_and_zero_variables(forest, tmp_path):
 
 def test_table_and_csv(forest):
     table = compute(forest, PAPER, "").simplified
-    rendered = comparison_table(forest, table)
+    host = comparison_table(forest, table)
+    assert host.id == TABLE and spec_of(host)["titled"] == [0]  # built in the browser from JSON
+    rendered = as_components(host)
     head = _texts(rendered.children[0])
     assert head[:3] == ["Model", "amount", "train 2"] and "Latency (ms)" in head
     rows = rendered.children[1].children
