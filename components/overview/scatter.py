@@ -126,8 +126,10 @@ def scatter_figure(
             "clickmode": "event+select",
             "uirevision": f"{x}|{y}",
             "showlegend": False,
-            "xaxis": {"title": {"text": escape(x or "")}, "gridcolor": "#eef0f3", "zeroline": False},
-            "yaxis": {"title": {"text": escape(y or "")}, "gridcolor": "#eef0f3", "zeroline": False},
+            "xaxis": {"title": {"text": escape(x or "")}, "gridcolor": "#eef0f3", "zeroline": False,
+                      "ticklabeloverflow": "allow"},  # no overflow pass: the margins hold the labels
+            "yaxis": {"title": {"text": escape(y or "")}, "gridcolor": "#eef0f3", "zeroline": False,
+                      "ticklabeloverflow": "allow"},
             "font": {"family": "system-ui, sans-serif", "size": 11},
             "shapes": budget_shapes(x, y, budgets),
         },
