@@ -209,6 +209,9 @@ def model_map(component_id: str, elements: list[dict]) -> cyto.Cytoscape:
         elements=elements,
         stylesheet=STYLESHEET,
         layout={"name": "preset", "fit": False},  # assets/cc_clientside.js fits the whole forest
+        # positions come with the elements: re-running the preset layout 100 ms after every
+        # add (dash-cytoscape's default) only moved each node to where it was
+        autoRefreshLayout=False,
         boxSelectionEnabled=True,
         autoungrabify=True,
         minZoom=0.1,
