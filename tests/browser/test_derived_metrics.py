@@ -40,13 +40,20 @@ def _add(driver, name: str, expr: str) -> None:
 
 def _pick_x(driver, name: str) -> None:
     """Open the X axis dropdown, search for the metric as a user types it, click its option."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.action_chains import ActionChains
 
     driver.find_element("css selector", "#overview-x").click()
     ActionChains(driver).send_keys(name).perform()
-    option = wait_for(driver, "[...document.querySelectorAll('[role=option]')]"
-                              f".find(o => o.textContent.trim() === {name!r})", what=f"the {name} option")
-    option.click()
+    for attempt in range(3):  # the list is drawn again while the search settles: find it again
+        option = wait_for(driver, "[...document.querySelectorAll('[role=option]')]"
+                                  f".find(o => o.textContent.trim() === {name!r})", what=f"the {name} option")
+        try:
+            option.click()
+            return
+        except StaleElementReferenceException:
+            if attempt == 2:
+                raise
 
 
 def test_add_a_derived_metric_pick_it_as_x_and_reload(driver, demo_server, demo_experiment):
