@@ -138,20 +138,21 @@ def with_view_classes(elements: list[dict], passing: Collection[str] | None, fro
     nothing to change. Changed elements are copies: ``elements`` is left as it was.
     """
     keep = None if passing is None else set(passing)
-    on_front, faded = set(front), set()
+    on_front = set(front)
+
+    def out_of(mid: str) -> bool:
+        return keep is not None and mid not in keep
+
     out: list[dict] = []
     for element in elements:
         data, classes = element["data"], element.get("classes", "")
         if "source" in data:
-            extra = ["faded"] if data["source"] in faded or data["target"] in faded else []
+            extra = ["faded"] if out_of(data["source"]) or out_of(data["target"]) else []
         elif classes == "colhead":
             extra = []
         else:
             mid = data["id"]
-            extra = []
-            if keep is not None and mid not in keep:
-                extra.append("faded")
-                faded.add(mid)
+            extra = ["faded"] if out_of(mid) else []
             if mid in on_front:
                 extra.append("frontier")
             if mid in flags:

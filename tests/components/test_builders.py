@@ -20,6 +20,7 @@ from components.shared import ids
 from components.shared.nav import page_href
 from pages._overview_outputs import first_view
 from tests.conftest import reference_tree
+from tests.support.renderer import find_component
 
 
 @pytest.fixture(scope="module")
@@ -95,24 +96,12 @@ def test_model_info_rows_change_vs_parent(imagenet):
     assert "Value" in root_texts and "train" in root_texts
 
 
-def _find(component, component_id):
-    """The component with this id in a layout tree, or None."""
-    if getattr(component, "id", None) == component_id:
-        return component
-    children = getattr(component, "children", None)
-    for child in children if isinstance(children, list) else [children] if children is not None else []:
-        found = _find(child, component_id)
-        if found is not None:
-            return found
-    return None
-
-
 def test_layout_draws_the_compare_buttons_for_a_bookmarked_selection(imagenet):
     """A bookmarked /?sel=a,b can be compared at once: the layout computes the buttons too."""
     a, root = "resnet50trained-magnitudepruning50_compressed", "resnet50trained"
     view, notices = parse({"sel": f"{a},{root}"}, imagenet)
     page = overview_page(imagenet, first_view(imagenet, view), notices, [])
-    behaviors, layers = _find(page, ids.OV_BEHAVIORS), _find(page, ids.OV_LAYERS)
+    behaviors, layers = find_component(page, ids.OV_BEHAVIORS), find_component(page, ids.OV_LAYERS)
     query = detail_query([a, root], compare_base(imagenet, [a, root]))
     assert query == f"?models={root}%2C{a}&base={root}"  # the base (closest to a root) first
     assert (behaviors.href, layers.href) == (page_href("behaviors", query), page_href("layers", query))
@@ -125,7 +114,7 @@ def test_compare_buttons_are_disabled_outside_2_to_16(imagenet):
         behaviors, layers, cls = compare_links(imagenet, selection)
         assert (behaviors, layers) == (page_href("behaviors"), page_href("layers")) and "cc-disabled" in cls
     view, _ = parse({}, imagenet)
-    assert "cc-disabled" in _find(overview_page(imagenet, first_view(imagenet, view), [], []),
+    assert "cc-disabled" in find_component(overview_page(imagenet, first_view(imagenet, view), [], []),
                                  ids.OV_BEHAVIORS).className
 
 
@@ -133,13 +122,13 @@ def test_page_stores_notices_and_cards(imagenet):
     view, notices = parse({"sel": "resnet50trained,ghost", "tab": "filter", "budget": "Latency<=3"}, imagenet)
     page = overview_page(imagenet, first_view(imagenet, view), notices, ["resnet50trained"])
     # the budget excludes the selected model: the first view drops it, as the filter's callback did
-    assert _find(page, ids.OV_SELECTION).data == [] and _find(page, ids.OV_FILTERED).data is not None
+    assert find_component(page, ids.OV_SELECTION).data == [] and find_component(page, ids.OV_FILTERED).data is not None
     view, _ = parse({"sel": "resnet50trained", "budget": "Latency<=20000"}, imagenet)
-    assert _find(overview_page(imagenet, first_view(imagenet, view), [], []), ids.OV_SELECTION).data == \
+    assert find_component(overview_page(imagenet, first_view(imagenet, view), [], []), ids.OV_SELECTION).data == \
         ["resnet50trained"]
-    assert _find(page, ids.OV_BUDGETS).data == [{"metric": "Latency", "op": "<=", "value": 3.0}]
-    assert _find(page, ids.OV_FILTER_PANE).hidden is False and _find(page, ids.OV_PARETO_PANE).hidden is True
-    texts = _texts(_find(page, ids.OV_NOTICE))
+    assert find_component(page, ids.OV_BUDGETS).data == [{"metric": "Latency", "op": "<=", "value": 3.0}]
+    assert find_component(page, ids.OV_FILTER_PANE).hidden is False and find_component(page, ids.OV_PARETO_PANE).hidden is True
+    texts = _texts(find_component(page, ids.OV_NOTICE))
     assert texts[0] == "Unknown model ids in the URL were dropped: ghost" and "collapsed" in texts[1]
     assert _texts(html.Div(details(imagenet, ["resnet50trained"])))[0] == "1 Model Selected: resnet50trained"
     assert tab_options(imagenet, ["a", "b"])[1]["label"] == "Filter (2 of 52)"

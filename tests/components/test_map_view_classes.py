@@ -18,6 +18,7 @@ from components.overview.page import overview_page
 from components.shared import ids
 from pages._overview_outputs import first_view
 from tests.support.forests import synthetic_models_doc
+from tests.support.renderer import find_component
 
 
 @pytest.fixture(scope="module")
@@ -62,22 +63,11 @@ def test_classes_are_those_fade_filtered_and_flag_map_would_set(forest, data):
             assert extra == want
 
 
-def _find(component, component_id):
-    if getattr(component, "id", None) == component_id:
-        return component
-    children = getattr(component, "children", None)
-    for child in children if isinstance(children, list) else [children] if children is not None else []:
-        found = _find(child, component_id)
-        if found is not None:
-            return found
-    return None
-
-
 def test_the_page_layout_draws_its_filter_and_front_into_the_map(forest):
     view, _ = parse({"filter": "Accuracy:0.85:1", "pareto": "Accuracy:max,Latency:min"}, forest)
     first = first_view(forest, view)
     assert first.passing is not None and 0 < len(first.passing) < len(forest) and first.front
-    elements = _find(overview_page(forest, first, [], []), ids.OV_MAP).elements
+    elements = find_component(overview_page(forest, first, [], []), ids.OV_MAP).elements
     nodes = {e["data"]["id"]: _classes(e) for e in elements if "source" not in e["data"]}
     assert {mid for mid, c in nodes.items() if "faded" in c} == {m.id for m in forest} - set(first.passing)
     assert {mid for mid, c in nodes.items() if "frontier" in c} == set(first.front)

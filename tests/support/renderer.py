@@ -26,6 +26,18 @@ def _stringify(component_id: Any) -> str:
     return str(component_id)
 
 
+def find_component(component: Any, component_id: Any) -> Any:
+    """The Dash component object with this id in a component tree (a layout before JSON), or None."""
+    if getattr(component, "id", None) == component_id:
+        return component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list) else [children] if children is not None else []:
+        found = find_component(child, component_id)
+        if found is not None:
+            return found
+    return None
+
+
 def walk(node: Any) -> Iterator[dict]:
     """Every component (``{"type", "namespace", "props"}``) in a layout tree."""
     if isinstance(node, dict):
