@@ -39,21 +39,27 @@ def _add(driver, name: str, expr: str) -> None:
 
 
 def _pick_x(driver, name: str) -> None:
-    """Open the X axis dropdown, search for the metric as a user types it, click its option."""
+    """Open the X axis dropdown, search for the metric as a user types it, click its option.
+
+    Tried up to three times: the dropdown is drawn again while its options and the typed search
+    settle (a menu closed under the typing, or a stale option), as a user would try again."""
     from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
 
-    driver.find_element("css selector", "#overview-x").click()
-    ActionChains(driver).send_keys(name).perform()
-    for attempt in range(3):  # the list is drawn again while the search settles: find it again
-        option = wait_for(driver, "[...document.querySelectorAll('[role=option]')]"
-                                  f".find(o => o.textContent.trim() === {name!r})", what=f"the {name} option")
+    for attempt in range(3):
+        driver.find_element("css selector", "#overview-x").click()
+        ActionChains(driver).send_keys(name).perform()
         try:
+            option = wait_for(driver, "[...document.querySelectorAll('[role=option]')]"
+                                      f".find(o => o.textContent.trim() === {name!r})",
+                              timeout=10, what=f"the {name} option")
             option.click()
             return
-        except StaleElementReferenceException:
+        except (AssertionError, StaleElementReferenceException):
             if attempt == 2:
                 raise
+            ActionChains(driver).send_keys(Keys.ESCAPE).perform()
 
 
 def test_add_a_derived_metric_pick_it_as_x_and_reload(driver, demo_server, demo_experiment):
