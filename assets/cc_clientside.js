@@ -132,6 +132,37 @@
     }
   }
 
+  /* The map's first frame at its fitted viewport with the page's selection. syncMapSelection
+   * (below) fits and selects too, but Dash runs it a few tasks after React mounted the map,
+   * after Cytoscape's first frame: the forest was drawn at zoom 1 with nothing selected and at
+   * once again (50–90 ms at 1,000 models). A MutationObserver runs right after the task that
+   * mounted the map, before its first animation frame; the pane carries the selection the
+   * page opened with (components/overview/page.py), and syncMapSelection then finds nothing
+   * to do. At a fitted (small) zoom, Cytoscape's first frame would also draw every element into
+   * its layered textures before showing anything (~250 ms at 1,000 models): marking that first
+   * request as done makes it draw the visible elements now and fill the textures in idle time,
+   * as it does on every later frame. */
+  const MAP_ID = "overview-map";
+  const SELECTION_ID = "overview-selection";
+  function fitWhenMounted() {
+    if (!window.MutationObserver) return;
+    new MutationObserver(() => {
+      const cy = cyOf(MAP_ID);
+      if (!cy || cy._ccMounted) return;
+      cy._ccMounted = true;
+      const layers = cy.renderer && cy.renderer().data && cy.renderer().data.lyrTxrCache;
+      if (layers && layers.firstGet === true) layers.firstGet = false;
+      ensureFitted(MAP_ID, SELECTION_ID);
+      const pane = cy.container() && cy.container().closest("[data-selected]");
+      let chosen = [];
+      try { chosen = JSON.parse(pane ? pane.getAttribute("data-selected") : "[]") || []; } catch (e) { chosen = []; }
+      if (chosen.length && cy.nodes(":selected").length === 0) {
+        cy.batch(() => chosen.forEach((id) => cy.getElementById(id).select()));
+      }
+    }).observe(document, { childList: true, subtree: true });
+  }
+  fitWhenMounted();
+
   function graphDiv(id) {
     const outer = document.getElementById(id);
     return outer ? outer.querySelector(".js-plotly-plot") : null;

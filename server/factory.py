@@ -48,7 +48,7 @@ def create_app(config_path: str | Path | None = None, cache_dir: str | Path | No
     from dash import Dash
     from dash.exceptions import DependencyException
 
-    from server import lazy_bundles, legacy_scripts, plotly_bundle, static
+    from server import early_requests, lazy_bundles, legacy_scripts, plotly_bundle, static
     from server.context import CONFIG_KEY, install
     from server.first_view import app_layout
 
@@ -83,6 +83,7 @@ def create_app(config_path: str | Path | None = None, cache_dir: str | Path | No
     lazy_bundles.install(app)
     legacy_scripts.install(app)
     plotly_bundle.install(app)
+    early_requests.install(app)
 
     share_page_callbacks()
     # a request for a bundle path Dash never registered ("../../app.py") is a 404, not a 500

@@ -3,7 +3,8 @@ Overview's index page.
 
 Why trimmed: see ``backend/present/plotly_js.py``; every request for the ``plotly`` package's
 bundle (the Overview's own script tag and dcc.Graph's request on the other pages) gets the
-bundle that registers only bar, heatmap, scatter and scattergl, with its own ETag.
+bundle that registers only bar, heatmap and scatter, with its own ETag; ``plotly-gl.min.js``
+beside it (same fingerprint) is the part it fetches the first time a scattergl trace is drawn.
 
 Why started with the index page: evaluating plotly.js is the largest single piece of
 main-thread work in a first paint here. dcc.Graph loads it only when the first graph renders,
@@ -23,32 +24,39 @@ from functools import lru_cache
 import dash
 from flask import Response, has_request_context, request
 
-from backend.present.plotly_js import plotly_js
+from backend.present.plotly_js import served_js
 from components.shared.nav import page_of
 from server.static import YEAR
 
 EAGER = {"overview"}  # pages that draw a chart whenever they open
 SUITE = "_dash-component-suites/plotly/package_data/plotly.min.js"
-# Dash's URL for the bundle, with or without its fingerprint (plotly.v7_1_0m1700000000.min.js)
-_BUNDLE = re.compile(r"package_data/plotly(\.v\w+)?\.min\.js")
+# Dash's URL for the bundle, with or without its fingerprint (plotly.v7_1_0m1700000000.min.js),
+# and the URL the bundle derives for its lazily loaded part (plotly-gl.v7_1_0m1700000000.min.js)
+_BUNDLE = re.compile(r"package_data/plotly(-gl)?(\.v\w+)?\.min\.js")
 
 
 @lru_cache(maxsize=1)
-def _body() -> tuple[bytes, str]:
-    text, _trimmed = plotly_js()
-    body = text.encode("utf-8")
-    return body, hashlib.sha1(body).hexdigest()
+def _bodies() -> dict[str, tuple[bytes, str]]:
+    """The bundle ("") and its lazy part ("-gl"), each with its ETag."""
+    main, lazy = served_js()
+    out = {}
+    for name, text in (("", main), ("-gl", lazy)):
+        if text is not None:
+            body = text.encode("utf-8")
+            out[name] = (body, hashlib.sha1(body).hexdigest())
+    return out
 
 
 def bundle_response(fingerprinted_path: str) -> Response | None:
-    """The app's plotly.js for Dash's bundle path (``plotly.min.js``, fingerprinted or not)."""
+    """The app's plotly.js for Dash's bundle path (``plotly.min.js``, fingerprinted or not), or
+    its lazy part (``plotly-gl.min.js``)."""
     match = _BUNDLE.fullmatch(fingerprinted_path)
-    if match is None:
+    if match is None or (match.group(1) or "") not in _bodies():
         return None
-    body, etag = _body()
+    body, etag = _bodies()[match.group(1) or ""]
     response = Response(body, mimetype="text/javascript")
     response.set_etag(etag)
-    if match.group(1):  # fingerprinted, as Dash caches its fingerprinted suites
+    if match.group(2):  # fingerprinted, as Dash caches its fingerprinted suites
         response.cache_control.public = True
         response.cache_control.max_age = YEAR
     return response.make_conditional(request)
@@ -66,6 +74,9 @@ def install(app: dash.Dash) -> None:
         return interpolate(**parts)
 
     app.interpolate_index = index  # Dash's documented override point for the index page
+    # deriving the bundle takes ~1 s of CPU once per process: done while the app starts, not
+    # on its first page's critical path (nor beside its first requests, holding the GIL)
+    _bodies()
 
     # Dash's own view of its component suites, wrapped: a view runs after every before_request
     # guard (authentication included), as Dash's did

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,6 +119,8 @@ def map_pane(forest: ExperimentForest, first: FirstView, collapsed: Sequence[str
             html.Div(id=ids.OV_HOVER_CARD, className="cc-hover-card", hidden=True),
         ],
         className="cc-map-pane",
+        # the selection the page opens with, for its first frame (assets/cc_clientside.js)
+        **{"data-selected": json.dumps(list(view.selection))},
     )
 
 

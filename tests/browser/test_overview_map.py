@@ -201,3 +201,35 @@ def test_bookmarked_selection_enables_the_compare_buttons(driver, demo_server, d
     assert heading(driver) == "1 Model Selected: cnn-gprune50"
     assert "cc-disabled" in driver.find_element("id", "overview-layers").get_attribute("class")
     assert console_errors(driver) == []
+
+
+# registered before the page's own scripts, so its observer runs before assets/cc_clientside.js's
+FIRST_FRAME = """
+new MutationObserver(function (records, watch) {
+  const el = document.getElementById('overview-map');
+  const cy = el && el._cyreg && el._cyreg.cy;
+  if (!cy) return;
+  watch.disconnect();
+  cy.one('render', () => {
+    window.__ccFirstFrame = [cy.zoom(), cy.pan(), cy.nodes(':selected').map(n => n.id()).sort()];
+  });
+}).observe(document, {childList: true, subtree: true});
+"""
+
+
+def test_the_first_frame_is_the_fitted_map_with_the_bookmarked_selection(driver, demo_server):
+    """The map is fitted and the URL's models selected before Cytoscape draws anything: its
+    first frame is the one the page keeps (no frame at zoom 1, then another)."""
+    chosen = sorted(["cnn-iter75", "cnn-gprune50"])
+    script = driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": FIRST_FRAME})
+    try:
+        open_overview(driver, demo_server + "/?sel=" + ",".join(chosen))
+        first = wait_for(driver, "window.__ccFirstFrame", what="the map's first frame")
+    finally:
+        driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", script)
+    now = driver.execute_script(f"const cy = {CY}; return [cy.zoom(), cy.pan(), "
+                                "cy.nodes(':selected').map(n => n.id()).sort()];")
+    assert first[2] == chosen == now[2]
+    assert math.isclose(first[0], now[0]) and first[0] != 1
+    assert math.isclose(first[1]["x"], now[1]["x"]) and math.isclose(first[1]["y"], now[1]["y"])
+    assert console_errors(driver) == []

@@ -5,9 +5,15 @@ assets/cc_clientside.js made Cytoscape skip the resizes that change nothing."""
 
 from __future__ import annotations
 
-from backend.present.plotly_js import TRACES
+import json
+from pathlib import Path
+
+from backend.present.plotly_js import LAZY, TRACES
+from components.overview.scatter import WEBGL_THRESHOLD
 from tests.browser.conftest import CY, console_errors, wait_for
 from tests.browser.overview_support import open_overview
+from tests.support.forests import synthetic_models_doc
+from tests.support.servers import gunicorn_app
 
 TYPES = "window.Plotly && Object.keys(window.Plotly.PlotSchema.get().traces).sort()"
 CANVAS = (f"(() => {{ const cy = {CY}, r = cy.renderer(), box = cy.container();"
@@ -15,9 +21,38 @@ CANVAS = (f"(() => {{ const cy = {CY}, r = cy.renderer(), box = cy.container();"
 
 
 def test_pages_register_only_the_app_trace_types(driver, demo_server):
+    """At load, every type the app draws but scattergl; a scattergl figure loads it first."""
     open_overview(driver, demo_server + "/")
-    assert wait_for(driver, TYPES, what="plotly.js") == sorted(TRACES)
+    assert wait_for(driver, TYPES, what="plotly.js") == sorted(set(TRACES) - set(LAZY))
+    driver.execute_script("""
+        const div = document.createElement('div');
+        div.id = 'gl-probe'; div.style.width = '300px'; div.style.height = '200px';
+        document.body.appendChild(div);
+        Plotly.newPlot(div, [{type: 'scattergl', mode: 'markers', x: [1, 2, 3], y: [2, 1, 3]}])
+          .then(() => { window.__glDrawn = div._fullData[0].type; });
+    """)
+    assert wait_for(driver, "window.__glDrawn", what="a scattergl figure") == "scattergl"
+    assert driver.execute_script(f"return {TYPES};") == sorted(TRACES)
     assert console_errors(driver) == []
+
+
+def test_a_forest_past_the_webgl_threshold_draws_its_scatterplot(driver, tmp_path: Path):
+    """Past WEBGL_THRESHOLD models the Overview's scatterplot is scattergl: the bundle fetches
+    its lazy part, once, and every model is a point."""
+    n = WEBGL_THRESHOLD + 40
+    config = tmp_path / "big.json"
+    config.write_text(json.dumps(synthetic_models_doc(n)))
+    with gunicorn_app(config, tmp_path / "cache") as url:
+        driver.get(url + "/")
+        graph = "document.querySelector('#overview-scatter .js-plotly-plot')"
+        drawn = wait_for(driver, f"{graph} && {graph}._fullData && {graph}._fullData[0] &&"
+                                 f" {graph}.querySelector('canvas') && [{graph}._fullData[0].type,"
+                                 f" {graph}._fullData[0].x.length]", what="the WebGL scatterplot")
+        assert drawn == ["scattergl", n]
+        parts = driver.execute_script("return performance.getEntriesByType('resource')"
+                                      ".filter(e => e.name.includes('plotly-gl')).length;")
+        assert parts == 1
+        assert console_errors(driver) == []
 
 
 def test_the_map_follows_a_real_resize(driver, demo_server):

@@ -145,15 +145,28 @@ def test_no_page_loads_the_polyfill_and_each_gets_the_regenerator_shim(app, url:
     assert "/assets/cc_regenerator.js" in text and "react-dom@18" in text
 
 
+@pytest.mark.parametrize("url", ["/", "/behaviors?models=base,child", "/layers"])
+def test_every_page_asks_for_its_layout_before_its_scripts(app, url: str):
+    """server/early_requests.py: the first thing in <head> starts the layout and callback-graph
+    requests, at the app's URL prefix (tests/browser/test_early_requests.py runs it)."""
+    from server.early_requests import script
+
+    text = app.server.test_client().get(url).get_data(as_text=True)
+    head = text[text.index("<head>") + len("<head>"):].lstrip()
+    assert head.startswith(script("/"))
+    assert '["/_dash-layout", "/_dash-dependencies"]' in script("/")
+    assert '["/team/_dash-layout", "/team/_dash-dependencies"]' in script("/team/")
+
+
 def test_every_plotly_bundle_url_serves_the_trimmed_bundle(app):
     """server/plotly_bundle.py: Dash's URL of the plotly package's bundle, fingerprinted or not,
-    serves backend/present/plotly_js's bundle (only the app's trace types registered), with
-    its own ETag; the other suites are Dash's."""
-    from backend.present.plotly_js import plotly_js
+    serves backend/present/plotly_js's bundle (only the app's trace types, scattergl loaded
+    when first drawn from the URL beside it), each with its own ETag; the other suites are Dash's."""
+    from backend.present.plotly_js import served_js
 
     client = app.server.test_client()
-    text, trimmed = plotly_js()
-    assert trimmed
+    text, lazy = served_js()
+    assert lazy is not None
     plain = client.get("/_dash-component-suites/plotly/package_data/plotly.min.js")
     printed = client.get("/_dash-component-suites/plotly/package_data/plotly.v7_1_0m1.min.js")
     assert plain.get_data(as_text=True) == text == printed.get_data(as_text=True)
@@ -162,6 +175,9 @@ def test_every_plotly_bundle_url_serves_the_trimmed_bundle(app):
     again = client.get("/_dash-component-suites/plotly/package_data/plotly.min.js",
                        headers={"If-None-Match": plain.headers["ETag"]})
     assert again.status_code == 304 and not again.data
+    part = client.get("/_dash-component-suites/plotly/package_data/plotly-gl.v7_1_0m1.min.js")
+    assert part.get_data(as_text=True) == lazy and part.headers["ETag"] != plain.headers["ETag"]
+    assert "max-age=31536000" in part.headers["Cache-Control"]
     graph = client.get("/_dash-component-suites/dash/dcc/async-graph.js")
     assert graph.status_code == 200 and b"register([" not in graph.data
     assert client.get("/_dash-component-suites/plotly/package_data/other.js").status_code == 404

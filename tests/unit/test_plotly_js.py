@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from plotly.offline import get_plotlyjs
 
-from backend.present.plotly_js import TRACES, plotly_js, registered, trim
+from backend.present.plotly_js import LAZY, TRACES, plotly_js, pruned, registered, served_js, trim
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -37,7 +37,44 @@ def test_trim_changes_only_the_register_call(whole: str):
     head = whole.rindex(".register([")
     assert trimmed[:head] == whole[:head] and trimmed.endswith(whole[whole.index("])", head) + 2:])
     assert registered(trimmed) == {f: names[f] for f in kept}
-    assert plotly_js() == (trimmed, True)
+
+
+def test_the_served_bundle_leaves_out_the_modules_of_unused_trace_types(whole: str):
+    """Half the bundle is code only the left-out trace types reach; it is not even sent."""
+    trimmed = trim(whole)
+    served, is_trimmed = plotly_js()
+    assert is_trimmed and served == pruned(trimmed)
+    assert len(served) < 0.6 * len(trimmed)
+    assert registered(served) == registered(trimmed)  # the kept trace types' factories are all there
+    for gone in ("scatter3d", "sankey", "choroplethmap"):  # their modules are left out
+        assert f'moduleType:"trace",name:"{gone}"' in whole
+        assert f'moduleType:"trace",name:"{gone}"' not in served
+    assert served.endswith(whole[whole.rindex("})();"):])  # the bundle's tail is untouched
+
+
+def test_pages_get_the_bundle_without_scattergl_and_load_it_when_first_drawn(whole: str):
+    """scattergl (1.1 MB of regl and its shaders) is drawn only past 1,000 models: the served
+    bundle leaves it out and carries the loader; the lazy part declares what only it reaches
+    and registers it (tests/browser/test_plotly_bundle.py runs both)."""
+    main, part = served_js()
+    names = registered(whole)
+    lazy = [f for f, t in names.items() if t in LAZY]
+    assert LAZY == ("scattergl",) and len(lazy) == 1
+    assert len(main) < 0.3 * len(whole) and len(part) < 0.3 * len(whole)
+    assert {t for t in registered(main).values()} == set(TRACES) - {"scatter", *LAZY}
+    assert f"window.Plotly.register([{lazy[0]}()])" in part
+    assert f"var {lazy[0]}=" in part and f"var {lazy[0]}=" not in main
+    assert main.count("window.__ccPlotlyEval=function(code){return eval(code)};") == 1
+    assert "plotly-gl$1" in main and main.rstrip().endswith("})();")
+    # the two together declare what the whole pruned bundle declares
+    with_all = plotly_js()[0]
+    declared = set(re.findall(r"var ([\w$]+)=W\(", with_all))
+    assert declared == set(re.findall(r"var ([\w$]+)=W\(", main)) | set(re.findall(r"var ([\w$]+)=W\(", part))
+
+
+def test_a_bundle_without_esbuild_body_is_not_pruned():
+    assert pruned("var a=1;") is None
+    assert pruned("var Plotly=(()=>{var a=1;") is None  # the body never closes
 
 
 @pytest.mark.parametrize("text", [
