@@ -39,24 +39,28 @@ def _add(driver, name: str, expr: str) -> None:
 
 
 def _pick_x(driver, name: str) -> None:
-    """Open the X axis dropdown, search for the metric as a user types it, click its option.
+    """Open the X axis dropdown, type the metric into its search box, click its option.
 
     Tried up to three times: the dropdown is drawn again while its options and the typed search
     settle (a menu closed under the typing, or a stale option), as a user would try again."""
-    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.common.exceptions import ElementNotInteractableException, StaleElementReferenceException
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
 
     for attempt in range(3):
         driver.find_element("css selector", "#overview-x").click()
-        ActionChains(driver).send_keys(name).perform()
         try:
+            # the open menu's search box (typing at whatever has the focus can miss it: the
+            # focus starts on the current option)
+            search = wait_for(driver, "document.querySelector('.dash-dropdown-search')", timeout=10,
+                              what="the dropdown's search box")
+            search.send_keys(name)
             option = wait_for(driver, "[...document.querySelectorAll('[role=option]')]"
                                       f".find(o => o.textContent.trim() === {name!r})",
                               timeout=10, what=f"the {name} option")
             option.click()
             return
-        except (AssertionError, StaleElementReferenceException):
+        except (AssertionError, StaleElementReferenceException, ElementNotInteractableException):
             if attempt == 2:
                 raise
             ActionChains(driver).send_keys(Keys.ESCAPE).perform()
