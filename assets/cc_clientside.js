@@ -132,6 +132,15 @@
     }
   }
 
+  /* Select exactly these map nodes (nothing changes when they already are). */
+  function selectExactly(cy, want) {
+    if (sameSet(want, cy.nodes(":selected").map((n) => n.id()))) return;
+    cy.batch(() => {
+      cy.nodes(":selected").unselect();
+      want.forEach((id) => cy.getElementById(id).select());
+    });
+  }
+
   /* The map's first frame at its fitted viewport with the page's selection. syncMapSelection
    * (below) fits and selects too, but Dash runs it a few tasks after React mounted the map,
    * after Cytoscape's first frame: the forest was drawn at zoom 1 with nothing selected and at
@@ -156,9 +165,7 @@
       const pane = cy.container() && cy.container().closest("[data-selected]");
       let chosen = [];
       try { chosen = JSON.parse(pane ? pane.getAttribute("data-selected") : "[]") || []; } catch (e) { chosen = []; }
-      if (chosen.length && cy.nodes(":selected").length === 0) {
-        cy.batch(() => chosen.forEach((id) => cy.getElementById(id).select()));
-      }
+      if (cy.nodes(":selected").length === 0) selectExactly(cy, chosen);
     }).observe(document, { childList: true, subtree: true });
   }
   fitWhenMounted();
@@ -175,14 +182,7 @@
         ensureFitted(mapId, storeId);
         const cy = cyOf(mapId);
         if (!cy) return window.dash_clientside.no_update;
-        const want = selection || [];
-        const have = cy.nodes(":selected").map((n) => n.id());
-        if (!sameSet(want, have)) {
-          cy.batch(() => {
-            cy.nodes(":selected").unselect();
-            want.forEach((id) => cy.getElementById(id).select());
-          });
-        }
+        selectExactly(cy, selection || []);
         return window.dash_clientside.no_update;
       },
       /* hovered model -> ring on the map node and hover label on the scatter point. */

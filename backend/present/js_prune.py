@@ -35,6 +35,7 @@ _REGEX = re.compile(r"/(?:[^/\\\[\n]|\\.|\[(?:[^\]\\\n]|\\.)*\])+/[a-z]*")
 _TEMPLATE = re.compile(r"(?:[^`\\$]|\\[\s\S]|\$(?!\{))*")
 _LINE_COMMENT = re.compile(r"//[^\n]*")
 _BLOCK_COMMENT = re.compile(r"/\*[\s\S]*?\*/")
+_SPACE_AND_COMMENTS = re.compile(rf"(?:\s+|{_LINE_COMMENT.pattern}|{_BLOCK_COMMENT.pattern})*")
 _IDENT = re.compile(r"[A-Za-z_$][\w$]*")
 _DECLARATION = re.compile(r"(var|let|const)\s+")
 _FUNCTION = re.compile(r"(?:async\s+)?function\s*\*?\s*([A-Za-z_$][\w$]*)\s*\(")
@@ -123,9 +124,6 @@ def scan(text: str, start: int, end: int) -> tuple[list[tuple[int, str, int]], i
             if regex is None:
                 raise ValueError(f"unreadable regular expression at {p}")
             pos = regex.end()
-
-
-_SPACE_AND_COMMENTS = re.compile(r"(?:\s+|//[^\n]*|/\*[\s\S]*?\*/)*")
 
 
 def _lead(text: str, b: int, e: int) -> int:

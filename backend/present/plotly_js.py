@@ -155,24 +155,25 @@ def pruned(text: str) -> str | None:
         return None
 
 
-def split(whole: str) -> tuple[str, str] | None:
-    """(the bundle without the ``LAZY`` trace types, the part that adds them), or None where the
-    bundle is not the shape this expects.
+def split(whole: str) -> tuple[str, str, str] | None:
+    """(the bundle with every trace type, the bundle without the ``LAZY`` ones, the part that
+    adds them), each pruned, or None where the bundle is not the shape this expects.
 
     The part holds the declarations only those trace types reach, run in the bundle's scope
-    (``_EVAL_HOOK``), then registers them through Plotly's public ``register``. One scan: the
-    bundle without them differs only in its register call, so it is the same body walked again
-    with that call's declarator replaced.
+    (``_EVAL_HOOK``), then registers them through Plotly's public ``register``. One scan for
+    all three: the bundle without them differs only in its register call, so it is the same
+    body walked again with that call's declarator replaced.
     """
     eager = tuple(t for t in TRACES if t not in LAZY)
     core, full, names = trim(whole, eager), trim(whole, TRACES), registered(whole)
     start = whole.find(_BODY)
     if core is None or full is None or names is None or start < 0:
         return None
+    body = start + len(_BODY)
     try:
-        large = reach(full, start + len(_BODY))
+        large = reach(full, body)
     except ValueError as exc:
-        log.warning("plotly.js: %s kept in the bundle (%s)", ", ".join(LAZY), exc)
+        log.warning("plotly.js: unused modules kept (%s)", exc)
         return None
     calls = large.keys(".register([")
     full_call, core_call = (list(_REGISTER.finditer(t))[-1].group(0) for t in (full, core))
@@ -186,29 +187,34 @@ def split(whole: str) -> tuple[str, str] | None:
     part = "".join(theirs[k] for k in sorted(theirs) if k not in small.kept)
     part += f"window.Plotly.register([{factories}]);window.Plotly.__ccLazyLoaded=true;"
     main = small.pruned()
-    body = start + len(_BODY)
     main = main[:body] + _EVAL_HOOK + main[body:] + _LOADER % {"lazy": json.dumps(list(LAZY))}
-    return main, part
+    return large.pruned(), main, part
+
+
+@lru_cache(maxsize=1)
+def _split() -> tuple[str, str, str] | None:
+    return split(get_plotlyjs())
 
 
 @lru_cache(maxsize=1)
 def plotly_js() -> tuple[str, bool]:
     """(plotly.js for the app with every trace type it draws, whether it is trimmed): for
-    snapshots, which draw at once; computed once per process (~0.6 s)."""
+    snapshots, which draw at once; from the same derivation as ``served_js``."""
     whole = get_plotlyjs()
     trimmed = trim(whole)
     if trimmed is None:
         log.warning("plotly.js: the installed bundle's trace registry has an unexpected shape; "
                     "serving it whole (slower first paint)")
         return whole, False
-    return pruned(trimmed) or trimmed, True
+    parts = _split()
+    return (parts[0] if parts else pruned(trimmed) or trimmed), True
 
 
 @lru_cache(maxsize=1)
 def served_js() -> tuple[str, str | None]:
     """(the bundle pages load, the part it loads when a ``LAZY`` trace is first drawn, or None
-    where the bundle is served whole with every type): computed once per process (~1 s)."""
-    parts = split(get_plotlyjs())
+    where the bundle is served with every type): computed once per process (~0.8 s)."""
+    parts = _split()
     if parts is None:
         return plotly_js()[0], None
-    return parts
+    return parts[1], parts[2]
